@@ -1,0 +1,35 @@
+# Two commands set everything up on a fresh machine with Python >= 3.10 and make:
+#   make demo   create .venv, install the project with every extra, run the main job
+#   make test   the whole test suite, ruff check and ruff format --check
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# torch first, from a range the local CPU wheel satisfies (an unpinned torch pulls a CUDA build).
+TORCH_SPEC ?= torch>=2.8,<2.14
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench lint format clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install --quiet -e ".[all]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/recsys-eq equilibrium --population uniform --n-users 10000 --dim 10 --n-producers 50 --rule softmax --temperature 1
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+lint: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis
