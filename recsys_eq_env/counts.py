@@ -1,0 +1,198 @@
+"""Utilities of basis-vector profiles computed from the count vector alone.
+
+On a basis-vector profile every producer on feature ``a`` is in the same position (MODEL.md
+section 2): its utility, and its utility after moving to any feature ``b``, depend only on the
+counts ``n_j``. :class:`CountOracle` computes one such *deviation row* ``row(counts, a)[b]`` in
+O(n_users * dim) time; ``row[a]`` is the producer's current utility. Nothing here rebuilds a
+users x producers matrix.
+
+Softmax-family rules use exponentials precomputed once per population,
+``A[k, j] = exp((c_kj - max_j c_kj) / tau)``, so a row costs one mat-vec and a few elementwise
+passes. That is exact as long as ``A`` cannot underflow, i.e. for users whose score range over
+features is below ``690 * tau``; the remaining users (only at tau below ~1.5e-3) go through the
+log-space formulas of :func:`recsys_eq_env.serving.deviation_probabilities`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit, logsumexp
+
+#: exp(-690) ~ 2e-300 is still a normal double: sums and ratios of such terms keep full precision.
+SAFE_EXPONENT = 690.0
+
+
+class CountOracle:
+    """Deviation rows of basis-vector profiles for one population and serving rule."""
+
+    def __init__(
+        self,
+        users: np.ndarray,
+        rule: str,
+        temperature: float = 1.0,
+        k: int | None = None,
+        utility: str = "engagement",
+    ):
+        self.users = users
+        self.rule = rule
+        self.temperature = temperature
+        self.k = k
+        self.utility = utility
+        self.n_users, self.dim = users.shape
+        engaged = users if utility == "engagement" else None
+        # What a producer on each feature earns when it is served every user with probability 1.
+        self._served_all = (
+            users.sum(axis=0) if engaged is not None else np.full(self.dim, float(self.n_users))
+        )
+        # Hot paths (softmax, linear) work on feature-major (dim, n_users) arrays and reuse one
+        # buffer: broadcasting along contiguous rows and no fresh temporaries per row. The buffer
+        # makes an oracle single-threaded; processes (joblib, Dask) each build their own.
+        if rule in ("linear", "softmax", "topk_softmax"):
+            self._buffer = np.empty((self.dim, self.n_users))
+        if rule == "linear":
+            self._u_t = np.ascontiguousarray(users.T)
+            self._num_t = self._u_t * self._u_t if engaged is not None else self._u_t
+        if rule in ("softmax", "topk_softmax"):
+            z = users / temperature
+            z_max = z.max(axis=1)
+            safe = (z_max - z.min(axis=1)) < SAFE_EXPONENT
+            self._safe = np.flatnonzero(safe)
+            self._unsafe = np.flatnonzero(~safe)
+            a = np.exp(z[self._safe] - z_max[self._safe, None])
+            self._a_t = np.ascontiguousarray(a.T)
+            self._wa_t = self._a_t if engaged is None else engaged[self._safe].T * self._a_t
+            self._z_unsafe = z[self._unsafe]
+            self._f_unsafe = None if engaged is None else engaged[self._unsafe]
+        if rule == "topk_softmax":
+            self._prepare_topk(engaged)
+
+    # ------------------------------------------------------------------ public API
+    def row(self, counts: np.ndarray, a: int) -> np.ndarray:
+        """(dim,) utility of a producer now on feature ``a`` after moving to each feature.
+
+        ``counts`` must include the producer itself (``counts[a] >= 1``).
+        """
+        others = counts.astype(np.float64)
+        others[a] -= 1.0
+        n_total = float(counts.sum())
+        rule = self.rule
+        if n_total == 1.0:
+            return self._served_all.copy()
+        if rule == "uniform":
+            return self._served_all / n_total
+        if rule == "linear":
+            return self._linear_row(others, n_total)
+        if rule == "hardmax":
+            return self._hardmax_row(others)
+        if rule == "softmax" or self.k >= n_total:
+            return self._softmax_row(others)
+        return self._topk_row(others)
+
+    def table(self, counts: np.ndarray) -> np.ndarray:
+        """(dim, dim) deviation rows for every occupied feature; unoccupied rows are 0."""
+        out = np.zeros((self.dim, self.dim))
+        for a in np.flatnonzero(counts):
+            out[a] = self.row(counts, int(a))
+        return out
+
+    # ------------------------------------------------------------------ rules
+    def _linear_row(self, others, n_total):
+        rest = others @ self._u_t  # (n_users,) total score of the other producers
+        zero = rest == 0.0
+        den = np.add(self._u_t, rest, out=self._buffer)
+        if not zero.any():
+            return np.divide(self._num_t, den, out=den).sum(axis=1)
+        # Users with zero affinity to every other producer: served by the deviator alone when
+        # it scores > 0, else uniformly (MODEL.md: the zero-denominator case).
+        fill = 0.0 if self.utility == "engagement" else 1.0 / n_total
+        p = np.divide(self._num_t, den, out=np.full(den.shape, fill), where=den > 0)
+        return p.sum(axis=1)
+
+    def _hardmax_row(self, others):
+        u = self.users
+        present = others > 0
+        best = np.where(present, u, -np.inf).max(axis=1, keepdims=True)
+        n_best = ((u == best) @ others)[:, None]
+        p = (u > best) + (u == best) / (n_best + 1.0)
+        if self.utility == "engagement":
+            p = p * u
+        return p.sum(axis=0)
+
+    def _softmax_row(self, others):
+        out = np.zeros(self.dim)
+        if self._safe.size:
+            rest = others @ self._a_t  # (n_safe,) shifted partition function of the others
+            buf = self._buffer[:, : self._safe.size]
+            np.add(self._a_t, rest, out=buf)
+            out += np.divide(self._wa_t, buf, out=buf).sum(axis=1)
+        if self._unsafe.size:
+            present = others > 0
+            z = self._z_unsafe
+            log_rest = logsumexp(z[:, present], b=others[present], axis=1)
+            out += self._weigh_unsafe(expit(z - log_rest[:, None]))
+        return out
+
+    def _weigh_unsafe(self, p):
+        if self._f_unsafe is not None:
+            p = p * self._f_unsafe
+        return p.sum(axis=0)
+
+    # ------------------------------------------------------------------ top-k
+    def _prepare_topk(self, engaged):
+        """Sort every user's features once; tie groups of equal scores never change."""
+        u = self.users
+        order = np.argsort(-u, axis=1, kind="stable")
+        u_sorted = np.take_along_axis(u, order, axis=1)
+        positions = np.arange(self.dim)
+        starts = np.ones(u.shape, dtype=bool)
+        starts[:, 1:] = u_sorted[:, 1:] != u_sorted[:, :-1]
+        ends = np.ones(u.shape, dtype=bool)
+        ends[:, :-1] = starts[:, 1:]
+        self._order = order
+        self._group_start = np.maximum.accumulate(np.where(starts, positions, 0), axis=1)
+        self._group_end = np.minimum.accumulate(
+            np.where(ends, positions, self.dim - 1)[:, ::-1], axis=1
+        )[:, ::-1]
+        values = u_sorted if engaged is not None else np.ones_like(u_sorted)
+        z_sorted = u_sorted / self.temperature
+        self._z_sorted = z_sorted
+        self._f_sorted = values
+        # Exponentials in sorted order, shifted by each user's maximum (the first column).
+        self._a_sorted = np.exp(z_sorted - z_sorted[:, :1])
+        self._topk_safe = (z_sorted[:, 0] - z_sorted[:, -1]) < SAFE_EXPONENT
+
+    def _topk_row(self, others):
+        k = self.k
+        w = others[self._order]  # (K, d) other producers' multiplicities in sorted order
+        through = np.cumsum(w, axis=1)
+        before = through - w
+        above = np.take_along_axis(before, self._group_start, axis=1)
+        tied = np.take_along_axis(through, self._group_end, axis=1) - above
+        inclusion = np.clip((k - above) / (tied + 1.0), 0.0, 1.0)
+        if k == 1:
+            p = inclusion
+        else:
+            take = np.clip((k - 1) - before, 0.0, w)
+            p = np.empty_like(inclusion)
+            safe = self._topk_safe
+            a = self._a_sorted[safe]
+            rest = (take[safe] * a).sum(axis=1, keepdims=True)
+            p[safe] = inclusion[safe] * a / (a + rest)
+            if not safe.all():
+                z = self._z_sorted[~safe]
+                log_rest = logsumexp(z, b=take[~safe], axis=1)
+                p[~safe] = inclusion[~safe] * expit(z - log_rest[:, None])
+        return np.bincount(
+            self._order.ravel(), weights=(p * self._f_sorted).ravel(), minlength=self.dim
+        )
+
+
+def improvement(row: np.ndarray, a: int, tol: float = 1e-9) -> tuple[bool, int]:
+    """Whether a producer on ``a`` strictly improves, and its best feature.
+
+    The paper's rule (MODEL.md section 3): improvement means
+    ``best > current + tol * max(|current|, 1e-12)``; ties go to the lowest feature index.
+    """
+    best = int(np.argmax(row))
+    current = row[a]
+    return bool(row[best] > current + tol * max(abs(current), 1e-12)), best

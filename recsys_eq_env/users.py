@@ -1,0 +1,79 @@
+"""User populations: synthetic generators (MODEL.md section 4) and their summaries.
+
+* ``uniform``: users uniform on the simplex (Dirichlet(1, ..., 1)).
+* ``skewed``: one weight vector ``w`` uniform on the simplex, sorted ascending; each user is a
+  uniform simplex point multiplied elementwise by ``w``, then L1-normalised.
+* ``sparse``: a ``uniform`` (or ``skewed``, with ``base="skewed"``) user with a fraction
+  ``sparsity`` of its coordinates zeroed and the rest renormalised; as in the authors' code,
+  ``int(sparsity * dim)`` coordinates are zeroed, never all of them.
+
+Generators take their randomness from ``numpy.random.default_rng(seed)`` only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _checks
+
+POPULATIONS = ("uniform", "skewed", "sparse")
+
+
+def synthetic_users(
+    kind: str = "uniform",
+    n_users: int = 10_000,
+    dim: int = 10,
+    seed=None,
+    *,
+    sparsity: float = 0.9,
+    base: str = "uniform",
+) -> np.ndarray:
+    """(n_users, dim) float64 users with rows on the simplex."""
+    kind = _checks.check_choice(kind, "kind", POPULATIONS)
+    n_users = _checks.check_int(n_users, "n_users", minimum=1)
+    dim = _checks.check_int(dim, "dim", minimum=1)
+    rng = np.random.default_rng(seed)
+    if kind == "uniform":
+        return _uniform(rng, n_users, dim)
+    if kind == "skewed":
+        return _skewed(rng, n_users, dim)
+    base = _checks.check_choice(base, "base", ("uniform", "skewed"))
+    if isinstance(sparsity, bool) or not isinstance(sparsity, (int, float)):
+        raise TypeError(f"sparsity must be a number in [0, 1), got {sparsity!r}")
+    if not 0.0 <= sparsity < 1.0:
+        raise ValueError(f"sparsity must be in [0, 1), got {sparsity}")
+    users = _uniform(rng, n_users, dim) if base == "uniform" else _skewed(rng, n_users, dim)
+    n_zero = min(int(sparsity * dim), dim - 1)
+    if n_zero:
+        # A random subset of n_zero coordinates per user: the first n_zero of a random ranking.
+        ranks = np.argsort(rng.random((n_users, dim)), axis=1)
+        np.put_along_axis(users, ranks[:, :n_zero], 0.0, axis=1)
+        users /= users.sum(axis=1, keepdims=True)
+    return users
+
+
+def _uniform(rng, n_users, dim):
+    return rng.dirichlet(np.ones(dim), size=n_users)
+
+
+def _skewed(rng, n_users, dim):
+    weights = np.sort(rng.dirichlet(np.ones(dim)))
+    users = rng.dirichlet(np.ones(dim), size=n_users) * weights
+    return users / users.sum(axis=1, keepdims=True)
+
+
+def validate_users(users) -> np.ndarray:
+    """Check a user matrix (finite, non-negative, no zero rows) and return it L1-normalised."""
+    return _checks.as_users(users)
+
+
+def user_distribution(users) -> np.ndarray:
+    """(dim,) share of total user mass on each feature, ``U.sum(0) / U.sum()``."""
+    u = np.asarray(users, dtype=np.float64)
+    return u.sum(axis=0) / u.sum()
+
+
+def producer_distribution(counts) -> np.ndarray:
+    """(dim,) share of producers on each feature, ``counts / n``."""
+    c = np.asarray(counts, dtype=np.float64)
+    return c / c.sum()
