@@ -1,0 +1,1 @@
+"""Policies that act in the engagement environment through one ``predict`` interface."""

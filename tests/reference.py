@@ -1,0 +1,143 @@
+"""Slow, obviously-correct reference implementations, written from MODEL.md and nothing else.
+
+They loop over users and rebuild the users x producers score matrix for every candidate basis
+vector, as the authors' research code does, and share no code with the package.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+
+def normalise(users):
+    users = np.asarray(users, float)
+    return users / users.sum(axis=1, keepdims=True)
+
+
+def naive_probabilities(users, profile, rule, temperature=1.0, k=None):
+    """(K, n) serving probabilities, user by user."""
+    users = normalise(users)
+    profile = np.asarray(profile, float)
+    n = profile.shape[0]
+    out = np.zeros((users.shape[0], n))
+    for row, c in enumerate(users):
+        x = np.array([float(np.dot(c, s)) for s in profile])
+        if rule == "uniform":
+            out[row] = 1.0 / n
+        elif rule == "linear":
+            out[row] = x / x.sum() if x.sum() > 0 else 1.0 / n
+        elif rule == "hardmax":
+            top = x == x.max()
+            out[row] = top / top.sum()
+        elif rule == "softmax":
+            e = np.array([math.exp((xi - x.max()) / temperature) for xi in x])
+            out[row] = e / e.sum()
+        elif rule == "topk_softmax":
+            out[row] = _topk_averaged(x, k, temperature)
+        else:
+            raise ValueError(rule)
+    return out
+
+
+def _topk_averaged(x, k, temperature):
+    """Softmax over the top k, averaged over every tie-breaking order of equal scores.
+
+    Scores are compared exactly: identical content gives identical dot products here.
+    """
+    n = len(x)
+    key = x
+    total = np.zeros(n)
+    orders = list(itertools.permutations(range(n)))
+    for order in orders:
+        rank = {j: r for r, j in enumerate(order)}
+        ranked = sorted(range(n), key=lambda j: (-key[j], rank[j]))
+        top = ranked[:k]
+        e = np.exp((x[top] - x[top].max()) / temperature)
+        total[top] += e / e.sum()
+    return total / len(orders)
+
+
+def naive_utilities(users, profile, rule, temperature=1.0, k=None, utility="engagement"):
+    users = normalise(users)
+    p = naive_probabilities(users, profile, rule, temperature, k)
+    if utility == "exposure":
+        return p.sum(axis=0)
+    return (p * (users @ np.asarray(profile, float).T)).sum(axis=0)
+
+
+def naive_deviation_utilities(
+    users, profile, i, rule, temperature=1.0, k=None, utility="engagement"
+):
+    """Producer i's utility at each basis vector: rebuild the whole profile per candidate."""
+    profile = np.asarray(profile, float)
+    dim = profile.shape[1]
+    out = np.zeros(dim)
+    for j in range(dim):
+        moved = profile.copy()
+        moved[i] = np.eye(dim)[j]
+        out[j] = naive_utilities(users, moved, rule, temperature, k, utility)[i]
+    return out
+
+
+def naive_best_response_dynamics(
+    users, n, rule, temperature=1.0, k=None, seed=0, max_iter=500, tol=1e-9, utility="engagement"
+):
+    """The authors' loop: random start, random permutation, first strict improver moves."""
+    users = np.asarray(users, float)
+    dim = users.shape[1]
+    rng = np.random.default_rng(seed)
+    assignment = rng.integers(0, dim, size=n)
+    moves = []
+    while True:
+        profile = np.eye(dim)[assignment]
+        order = rng.permutation(n)
+        mover = None
+        for i in order:
+            dev = naive_deviation_utilities(users, profile, i, rule, temperature, k, utility)
+            current = dev[assignment[i]]
+            best = int(np.argmax(dev))
+            if dev[best] > current + tol * max(abs(current), 1e-12):
+                mover = (int(i), int(assignment[i]), best)
+                break
+        if mover is None:
+            return assignment, moves, True
+        if len(moves) == max_iter:
+            return assignment, moves, False
+        assignment[mover[0]] = mover[2]
+        moves.append(mover)
+
+
+def brute_force_equilibria(users, n, rule, temperature=1.0, k=None, tol=1e-9):
+    """Count vectors of all pure equilibria, by checking all dim**n basis profiles."""
+    users = np.asarray(users, float)
+    dim = users.shape[1]
+    found = set()
+    for assignment in itertools.product(range(dim), repeat=n):
+        profile = np.eye(dim)[list(assignment)]
+        stable = True
+        for i in range(n):
+            dev = naive_deviation_utilities(users, profile, i, rule, temperature, k)
+            current = dev[assignment[i]]
+            if dev.max() > current + tol * max(abs(current), 1e-12):
+                stable = False
+                break
+        if stable:
+            found.add(tuple(int(c) for c in np.bincount(assignment, minlength=dim)))
+    return sorted(found)
+
+
+def dhondt(weights, seats):
+    """D'Hondt apportionment: give each seat to the largest weight / (seats so far + 1)."""
+    weights = np.asarray(weights, float)
+    counts = np.zeros(len(weights), dtype=int)
+    for _ in range(seats):
+        counts[int(np.argmax(weights / (counts + 1)))] += 1
+    return counts
+
+
+def single_minded_users(weights):
+    """Integer weights -> a user matrix with weights[j] users on e_j."""
+    return np.repeat(np.eye(len(weights)), weights, axis=0)

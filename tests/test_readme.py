@@ -1,0 +1,22 @@
+"""The README's usage example runs as written."""
+
+import re
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def python_blocks():
+    return re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+
+
+def test_readme_has_the_two_commands():
+    text = README.read_text()
+    assert "make demo" in text and "make test" in text
+
+
+def test_readme_usage_example_runs():
+    blocks = python_blocks()
+    assert blocks, "README.md has no python example"
+    for block in blocks:
+        exec(compile(block, str(README), "exec"), {})
