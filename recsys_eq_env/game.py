@@ -20,8 +20,8 @@ import numpy as np
 from . import _checks, serving
 from .counts import CountOracle, improvement
 
-#: Deviation tables kept per game (an env step and its agents look at the same counts).
-TABLE_CACHE_SIZE = 8
+#: Tables and analyses kept per game (an env step and its agents look at the same counts).
+CACHE_SIZE = 16
 
 
 class CountAnalysis(NamedTuple):
@@ -73,7 +73,7 @@ class EngagementGame:
         self.utility = _checks.check_choice(utility, "utility", _checks.UTILITIES)
         self.n_users, self.dim = self.users.shape
         self._oracle: CountOracle | None = None
-        self._tables: dict[bytes, np.ndarray] = {}
+        self._cache: dict[tuple, object] = {}
 
     def __repr__(self) -> str:
         extra = f", k={self.k}" if self.k is not None else ""
@@ -86,7 +86,7 @@ class EngagementGame:
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_oracle"] = None  # rebuilt on demand; keeps pickles small
-        state["_tables"] = {}
+        state["_cache"] = {}
         return state
 
     # ------------------------------------------------------------------ arbitrary profiles
@@ -121,15 +121,24 @@ class EngagementGame:
             return self.oracle.row(counts, int(assignment[i]))
         scores = serving.score_matrix(self.users, S)
         others = np.delete(scores, i, axis=1)
+        return self.utilities_against(others, np.ones(others.shape[1]))
+
+    def utilities_against(self, others, weights, candidates=None) -> np.ndarray:
+        """Utility of one producer against others given by their scores, not their identities.
+
+        ``others`` (n_users, m) are the other producers' scores with multiplicities ``weights``
+        (m,) (``weights.sum() == n_producers - 1`` for an exact answer); ``candidates``
+        (n_users, c) are the scores of the content vectors to evaluate, by default every basis
+        vector (``candidates = users``). Returns (c,).
+        """
+        others = np.asarray(others, dtype=np.float64)
+        weights = np.asarray(weights, dtype=np.float64)
+        keep = weights > 0
+        candidates = self.users if candidates is None else np.asarray(candidates, float)
         p = serving.deviation_probabilities(
-            self.users,
-            others,
-            np.ones(others.shape[1]),
-            self.rule,
-            self.temperature,
-            self.k,
+            candidates, others[:, keep], weights[keep], self.rule, self.temperature, self.k
         )
-        return (p * self.users).sum(axis=0) if self.utility == "engagement" else p.sum(axis=0)
+        return (p * candidates).sum(axis=0) if self.utility == "engagement" else p.sum(axis=0)
 
     def regrets(self, profile) -> np.ndarray:
         """(n_producers,) best basis-vector gain of every producer, >= 0."""
@@ -180,19 +189,16 @@ class EngagementGame:
         environment step and every agent looking at the same counts share one computation.
         """
         counts = _checks.as_counts(counts, self.n_producers, self.dim)
-        key = counts.tobytes()
-        table = self._tables.get(key)
-        if table is None:
-            table = self.oracle.table(counts)
-            table.setflags(write=False)
-            if len(self._tables) >= TABLE_CACHE_SIZE:
-                del self._tables[next(iter(self._tables))]
-            self._tables[key] = table
-        return table
+        return self._cached(("table", counts.tobytes()), lambda: self.oracle.table(counts))
 
     def analyse_counts(self, counts, tol: float = 1e-9) -> CountAnalysis:
         """Utility, regret, best response and improvement of a producer on each feature."""
         counts = _checks.as_counts(counts, self.n_producers, self.dim)
+        return self._cached(
+            ("analysis", counts.tobytes(), float(tol)), lambda: self._analyse(counts, tol)
+        )
+
+    def _analyse(self, counts, tol):
         table = self.deviation_table(counts)
         occupied = counts > 0
         utilities = np.where(occupied, np.diag(table), 0.0)
@@ -201,15 +207,29 @@ class EngagementGame:
         for a in np.flatnonzero(occupied):
             improving[a] = improvement(table[a], int(a), tol)[0]
         regrets = np.where(occupied, np.maximum(table.max(axis=1) - utilities, 0.0), 0.0)
+        for array in (utilities, regrets, best, improving):
+            array.setflags(write=False)
         return CountAnalysis(utilities, regrets, best, improving)
+
+    def _cached(self, key, compute):
+        """Small FIFO cache of results keyed by count vector (read-only arrays)."""
+        value = self._cache.get(key)
+        if value is None:
+            value = compute()
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)
+            if len(self._cache) >= CACHE_SIZE:
+                del self._cache[next(iter(self._cache))]
+            self._cache[key] = value
+        return value
 
     def count_utilities(self, counts) -> np.ndarray:
         """(dim,) utility of a producer on each feature; 0 where no producer sits."""
-        return self.analyse_counts(counts).utilities
+        return self.analyse_counts(counts).utilities.copy()
 
     def count_regrets(self, counts) -> np.ndarray:
         """(dim,) best basis-vector gain of a producer on each feature; 0 where none sits."""
-        return self.analyse_counts(counts).regrets
+        return self.analyse_counts(counts).regrets.copy()
 
     def count_is_nash(self, counts, tol: float = 1e-9) -> bool:
         """Whether the basis-vector profile with these counts is a pure Nash equilibrium."""
