@@ -14,6 +14,8 @@ from recsys_eq_env._checks import check_choice
 from recsys_eq_env.counts import improvement
 from recsys_eq_env.env import ACTION_TYPES, OBSERVATIONS, EngagementEnv
 
+MEMO_SIZE = 4096
+
 
 class BestResponseAgent:
     """Best response over basis vectors, computed from the observation alone.
@@ -43,6 +45,14 @@ class BestResponseAgent:
         self._middle = d if observation == "aggregate" else n * d
         base = d + self._middle + 1  # own content, aggregate or profile, own reward
         self._lengths = (base, base + n)  # without / with the one-hot agent id
+        # The action is a function of the observation alone, and producers on the same feature
+        # see the same observation: remember the last few answers.
+        self._memo: dict[bytes, object] = {}
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_memo"] = {}
+        return state
 
     @classmethod
     def for_env(cls, env) -> BestResponseAgent:
@@ -53,7 +63,18 @@ class BestResponseAgent:
         return cls(env.game, env.action_type, env.observation, env.tol)
 
     def predict(self, observation, state=None, episode_start=None, deterministic=True):
-        obs = np.asarray(observation, dtype=np.float64)
+        raw = np.asarray(observation)
+        key = raw.tobytes() + raw.dtype.str.encode()
+        action = self._memo.get(key)
+        if action is None:
+            action = self._decide(raw)
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            self._memo[key] = action
+        return (action.copy() if isinstance(action, np.ndarray) else action), state
+
+    def _decide(self, raw):
+        obs = raw.astype(np.float64)
         if obs.ndim != 1 or obs.shape[0] not in self._lengths:
             raise ValueError(
                 f"observation must be a vector of length {self._lengths[0]} (or "
@@ -71,7 +92,7 @@ class BestResponseAgent:
             improves, best = bool(analysis.improving[a]), int(analysis.best[a])
         else:
             improves, best = self._general(own, middle, a, on_basis)
-        return self._action(own, a, improves, best), state
+        return self._action(own, a, improves, best)
 
     def _general(self, own, middle, a, on_basis):
         """Best response against others given as mass per feature or as a full profile."""

@@ -363,24 +363,19 @@ class EngagementEnv(ParallelEnv):
         return np.bincount(self.profile.argmax(axis=1), minlength=self.dim)
 
     def _observations(self, agents=None):
+        """Every agent's observation, built as rows of one (n, obs_dim) float32 array."""
         agents = self.agents if agents is None else agents
-        profile32 = self.profile.astype(np.float32)
-        rewards = (self._utilities * self._reward_scale).astype(np.float32)
-        total = self.profile.sum(axis=0)
-        flat = profile32.reshape(-1)
-        out = {}
-        for agent in agents:
-            i = self.agent_name_mapping[agent]
-            if self.observation == "aggregate":
-                # Clip the float rounding of (total - own) so the observation stays in its space.
-                middle = np.clip(total - self.profile[i], 0.0, None).astype(np.float32)
-            else:
-                middle = flat
-            parts = [profile32[i], middle, rewards[i : i + 1]]
-            if self.observe_id:
-                parts.append(self._ids[i])
-            out[agent] = np.concatenate(parts)
-        return out
+        n, dim = self.n_producers, self.dim
+        if self.observation == "aggregate":
+            # Clip the float rounding of (total - own) so observations stay in their space.
+            middle = np.clip(self.profile.sum(axis=0) - self.profile, 0.0, None)
+        else:
+            middle = np.broadcast_to(self.profile.reshape(1, n * dim), (n, n * dim))
+        parts = [self.profile, middle, (self._utilities * self._reward_scale)[:, None]]
+        if self.observe_id:
+            parts.append(self._ids)
+        table = np.concatenate(parts, axis=1, dtype=np.float32)
+        return {agent: table[self.agent_name_mapping[agent]] for agent in agents}
 
     def _infos(self, moved, agents=None):
         agents = self.agents if agents is None else agents
