@@ -17,7 +17,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/recsys-eq equilibrium --population uniform --n-users 10000 --dim 10 --n-producers 50 --rule softmax --temperature 1
+	$(BIN)/recsys-eq equilibrium --population uniform --n-users 10000 --dim 10 --n-producers 50
+	$(BIN)/recsys-eq reproduce --quick
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,10 +1,22 @@
-"""The ``recsys-eq`` command line: thin wrappers over the package's functions."""
+"""The ``recsys-eq`` command line: thin wrappers over the package's functions.
+
+=============  ==============================================================================
+equilibrium    one run of best-response dynamics on a synthetic population, printed
+exp1           iterations to equilibrium (paper's experiment 1), a results table
+exp2           the equilibria themselves over every serving rule (experiment 2), a table
+certify        continuous deviations at sampled equilibria (the structural result)
+plot           the four figures from the tables (never recomputes)
+reproduce      exp1 + exp2 + certify + plot + REPRODUCTION.md
+=============  ==============================================================================
+"""
 
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -40,9 +52,50 @@ def build_parser() -> argparse.ArgumentParser:
     eq.add_argument("--seed", type=int, default=0, help="seed of the dynamics")
     eq.add_argument("--max-iter", type=int, default=500)
     eq.set_defaults(func=run_equilibrium)
+
+    for name, help_text, func in (
+        ("exp1", "iterations to equilibrium over the grid (a table, one row per run)", run_exp),
+        ("exp2", "equilibria over the grid and every serving rule (a table)", run_exp),
+        ("certify", "search continuous deviations at sampled equilibria", run_certify_cmd),
+        ("reproduce", "exp1 + exp2 + certify + plot + REPRODUCTION.md", run_reproduce),
+    ):
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        _grid_arguments(sub)
+        sub.set_defaults(func=func)
+
+    plot = commands.add_parser("plot", help="the figures, from the tables in --out")
+    plot.add_argument("--out", type=Path, default=None, help="results folder (with the tables)")
+    plot.add_argument("--quick", action="store_true", help="default --out of the quick grid")
+    plot.set_defaults(func=run_plot)
     return parser
 
 
+def _grid_arguments(sub):
+    sub.add_argument("--config", default="paper", help="'paper', 'quick' or a YAML file")
+    sub.add_argument("--quick", action="store_true", help="the small grid (same as --config quick)")
+    sub.add_argument(
+        "--dataset", nargs="+", default=None, help="datasets to run (default: the config's)"
+    )
+    sub.add_argument(
+        "--out", type=Path, default=None, help="results folder (default: results/<config>)"
+    )
+    sub.add_argument(
+        "--engine",
+        choices=("rollout", "direct"),
+        default="rollout",
+        help="env rollouts of best-response agents (default) or the core dynamics",
+    )
+    sub.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    sub.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sub.add_argument(
+        "--flush-seconds",
+        type=float,
+        default=2.0,
+        help="save finished runs at least this often (0: after every run)",
+    )
+
+
+# ------------------------------------------------------------------ equilibrium
 def run_equilibrium(args) -> int:
     users = rq.synthetic_users(args.population, args.n_users, args.dim, seed=args.users_seed)
     game = rq.EngagementGame(
@@ -86,14 +139,131 @@ def format_equilibrium(game: rq.EngagementGame, result: rq.DynamicsResult, elaps
     return "\n".join(lines)
 
 
+# ------------------------------------------------------------------ grids
+def _config(args):
+    from .config import load_config
+
+    config = load_config("quick" if args.quick else args.config)
+    if args.dataset:
+        from .populations import dataset_names
+
+        for name in args.dataset:
+            if name not in dataset_names():
+                raise ValueError(
+                    f"--dataset must be among {', '.join(dataset_names())}; got {name!r}"
+                )
+        config = config.with_datasets(args.dataset)
+    return config
+
+
+def _out(args, config) -> Path:
+    return args.out if args.out is not None else Path("results") / config.name
+
+
+def _experiment(name, config, out, args):
+    from .config import expand
+    from .grid import run_grid
+    from .store import ResultStore
+
+    summary = run_grid(
+        expand(config, name),
+        ResultStore(out, name),
+        engine=args.engine,
+        n_jobs=args.jobs,
+        progress=not args.no_progress,
+        flush_seconds=args.flush_seconds,
+    )
+    print(summary.line(out / f"{name}.parquet"), flush=True)
+    return summary
+
+
+def run_exp(args) -> int:
+    config = _config(args)
+    _experiment(args.command, config, _out(args, config), args)
+    return 0
+
+
+def _certify(config, out, args):
+    from .certify import run_certify, summarise
+    from .grid import default_jobs
+
+    start = time.perf_counter()
+    table = run_certify(config, n_jobs=args.jobs or default_jobs())
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_parquet(out / "certify.parquet", index=False)
+    summary = summarise(table)
+    print(summary.to_string())
+    print(
+        f"certify: {len(table)} producers at sampled equilibria in "
+        f"{time.perf_counter() - start:.1f}s; table {out / 'certify.parquet'}"
+    )
+    return table, summary
+
+
+def run_certify_cmd(args) -> int:
+    config = _config(args)
+    _certify(config, _out(args, config), args)
+    return 0
+
+
+def run_plot(args) -> int:
+    from .plots import plot_all
+    from .store import load_table
+
+    out = (
+        args.out if args.out is not None else Path("results") / ("quick" if args.quick else "paper")
+    )
+    paths = plot_all(load_table(out, "exp1"), load_table(out, "exp2"), out / "figures")
+    print("figures: " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def run_reproduce(args) -> int:
+    from .plots import plot_all
+    from .report import write_report
+
+    config = _config(args)
+    out = _out(args, config)
+    stages = {}
+    start = time.perf_counter()
+    exp1 = _experiment("exp1", config, out, args).table
+    stages["exp1 (iterations to equilibrium)"] = time.perf_counter() - start
+    start = time.perf_counter()
+    exp2 = _experiment("exp2", config, out, args).table
+    stages["exp2 (equilibria over serving rules)"] = time.perf_counter() - start
+    start = time.perf_counter()
+    certify, summary = _certify(config, out, args)
+    stages["certify (continuous deviations)"] = time.perf_counter() - start
+    start = time.perf_counter()
+    figures = plot_all(exp1, exp2, out / "figures")
+    stages["figures"] = time.perf_counter() - start
+    command = (
+        "recsys-eq " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+        if sys.argv[1:2] == ["reproduce"]
+        else f"recsys-eq reproduce --config {config.name}"
+    )
+    report = write_report(
+        out / "REPRODUCTION.md", exp1, exp2, certify, summary, figures, stages, command, args.engine
+    )
+    print(f"reproduce: {sum(stages.values()):.1f}s in all; report {report}")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, FileNotFoundError) as exc:
         print(f"recsys-eq {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(
+            f"recsys-eq {args.command}: interrupted; finished runs are saved, run the same "
+            "command again to resume",
+            file=sys.stderr,
+        )
+        return 130
 
 
 if __name__ == "__main__":

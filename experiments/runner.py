@@ -1,0 +1,65 @@
+"""One run of the paper's heuristic, as an env rollout (default) or by the core directly."""
+
+from __future__ import annotations
+
+import recsys_eq_env as rq
+from agents import BestResponseAgent, rollout
+
+from .config import RunSpec, temperature_value
+from .metrics import equilibrium_metrics
+from .populations import game as cell_game
+
+ENGINES = ("rollout", "direct")
+
+
+def run_one(spec: RunSpec, engine: str = "rollout") -> dict:
+    """Run best-response dynamics for one spec and return its table row.
+
+    ``rollout``: every producer is a :class:`agents.BestResponseAgent` in a ``revision="one"``
+    env that terminates at equilibrium; ``direct``: :func:`recsys_eq_env.best_response_dynamics`.
+    Both make the same moves from the same seed, so they give the same row.
+    """
+    game = cell_game(
+        spec.dataset,
+        spec.n_users,
+        spec.dim,
+        spec.embedding_seed,
+        spec.n_producers,
+        spec.rule,
+        spec.temperature,
+    )
+    seed = spec.seed
+    if engine == "direct":
+        result = rq.best_response_dynamics(game, seed=seed, max_iter=spec.max_iter)
+        profile, iterations, converged = result.profile, result.iterations, result.converged
+    elif engine == "rollout":
+        env = rq.parallel_env(
+            game=game,
+            action_type="discrete",
+            revision="one",
+            terminate_at_equilibrium=True,
+            max_steps=max(spec.max_iter, 1),
+        )
+        trajectory = rollout(env, BestResponseAgent.for_env(env), seed=seed)
+        profile = trajectory.final_profile
+        iterations, converged = trajectory.iterations, trajectory.terminated
+    else:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    row = {
+        "key": spec.key,
+        "experiment": spec.experiment,
+        "dataset": spec.dataset,
+        "n_users": game.n_users,
+        "dim": spec.dim,
+        "n_producers": spec.n_producers,
+        "embedding_seed": spec.embedding_seed,
+        "serving": spec.serving,
+        "rule": spec.rule,
+        "temperature": temperature_value(spec.temperature),
+        "run": spec.run,
+        "seed": seed,
+        "iterations": int(iterations),
+        "converged": bool(converged),
+    }
+    row.update(equilibrium_metrics(game, profile))
+    return row
