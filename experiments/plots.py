@@ -36,7 +36,7 @@ def plot_all(exp1: pd.DataFrame, exp2: pd.DataFrame, out) -> list[Path]:
     ):
         for ext in ("png", "pdf"):
             fig.savefig(
-                out / f"{name}.{ext}", dpi=130 if ext == "png" else None, bbox_inches="tight"
+                out / f"{name}.{ext}", dpi=100 if ext == "png" else None, bbox_inches="tight"
             )
         plt.close(fig)
         written.append(out / f"{name}.png")
