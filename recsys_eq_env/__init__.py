@@ -1,6 +1,7 @@
 """recsys-eq-env: producers' equilibria and dynamics in engagement-driven recommender systems."""
 
 from .counts import CountOracle, improvement
+from .datasets import DatasetUnavailableError, load_users, users_from_ratings
 from .dynamics import DynamicsResult, best_response_dynamics, compositions, pure_nash_equilibria
 from .env import EngagementEnv, env, parallel_env
 from .game import CountAnalysis, EngagementGame, basis_assignment, profile_from_assignment
@@ -16,6 +17,7 @@ __all__ = [
     "POPULATIONS",
     "CountAnalysis",
     "CountOracle",
+    "DatasetUnavailableError",
     "DynamicsResult",
     "EngagementEnv",
     "EngagementGame",
@@ -24,11 +26,13 @@ __all__ = [
     "compositions",
     "env",
     "improvement",
+    "load_users",
     "parallel_env",
     "producer_distribution",
     "profile_from_assignment",
     "pure_nash_equilibria",
     "synthetic_users",
     "user_distribution",
+    "users_from_ratings",
     "validate_users",
 ]
