@@ -88,6 +88,12 @@ def _grid_arguments(sub):
     sub.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
     sub.add_argument("--no-progress", action="store_true", help="no progress bar")
     sub.add_argument(
+        "--data-home",
+        type=Path,
+        default=None,
+        help="folder with the raw rating files (default: $RECSYS_EQ_DATA, else the user cache)",
+    )
+    sub.add_argument(
         "--flush-seconds",
         type=float,
         default=2.0,
@@ -141,12 +147,15 @@ def format_equilibrium(game: rq.EngagementGame, result: rq.DynamicsResult, elaps
 
 # ------------------------------------------------------------------ grids
 def _config(args):
-    from .config import load_config
+    import os
 
+    from .config import load_config
+    from .populations import dataset_names
+
+    if getattr(args, "data_home", None) is not None:
+        os.environ["RECSYS_EQ_DATA"] = str(args.data_home)  # worker processes inherit it
     config = load_config("quick" if args.quick else args.config)
     if args.dataset:
-        from .populations import dataset_names
-
         for name in args.dataset:
             if name not in dataset_names():
                 raise ValueError(
@@ -160,13 +169,28 @@ def _out(args, config) -> Path:
     return args.out if args.out is not None else Path("results") / config.name
 
 
+def _prepare(specs, args) -> float:
+    """Compute the real-data embeddings the specs need (once, in parallel); return seconds."""
+    from .grid import default_jobs
+    from .populations import prepare
+
+    start = time.perf_counter()
+    count = prepare(specs, n_jobs=args.jobs or default_jobs(), progress=not args.no_progress)
+    seconds = time.perf_counter() - start
+    if count:
+        print(f"embeddings: {count} ready in {seconds:.1f}s", flush=True)
+    return seconds
+
+
 def _experiment(name, config, out, args):
     from .config import expand
     from .grid import run_grid
     from .store import ResultStore
 
+    specs = expand(config, name)
+    _prepare(specs, args)
     summary = run_grid(
-        expand(config, name),
+        specs,
         ResultStore(out, name),
         engine=args.engine,
         n_jobs=args.jobs,
@@ -210,40 +234,66 @@ def run_plot(args) -> int:
     from .plots import plot_all
     from .store import load_table
 
-    out = (
-        args.out if args.out is not None else Path("results") / ("quick" if args.quick else "paper")
-    )
+    default = Path("results") / ("quick" if args.quick else "paper")
+    out = args.out if args.out is not None else default
     paths = plot_all(load_table(out, "exp1"), load_table(out, "exp2"), out / "figures")
     print("figures: " + ", ".join(str(p) for p in paths))
     return 0
 
 
 def run_reproduce(args) -> int:
+    """exp1, exp2, certify, figures and REPRODUCTION.md for every dataset run into ``--out``.
+
+    Each invocation adds its datasets' rows to the folder's tables and its stage times to
+    ``timings.json``; the figures and the report cover everything in the folder.
+    """
+    import json
+
+    from .config import expand
     from .plots import plot_all
     from .report import write_report
+    from .store import load_table
 
     config = _config(args)
     out = _out(args, config)
+    out.mkdir(parents=True, exist_ok=True)
+    tag = f" [{', '.join(config.datasets)}]"
     stages = {}
-    start = time.perf_counter()
-    exp1 = _experiment("exp1", config, out, args).table
-    stages["exp1 (iterations to equilibrium)"] = time.perf_counter() - start
-    start = time.perf_counter()
-    exp2 = _experiment("exp2", config, out, args).table
-    stages["exp2 (equilibria over serving rules)"] = time.perf_counter() - start
+    embeddings = _prepare(expand(config, "exp1") + expand(config, "exp2"), args)
+    if any(not d.startswith("synthetic-") for d in config.datasets):
+        stages["embeddings (NMF)" + tag] = embeddings
+    for name, label in (
+        ("exp1", "exp1 (iterations to equilibrium)"),
+        ("exp2", "exp2 (equilibria over serving rules)"),
+    ):
+        start = time.perf_counter()
+        _experiment(name, config, out, args)
+        stages[label + tag] = time.perf_counter() - start
     start = time.perf_counter()
     certify, summary = _certify(config, out, args)
     stages["certify (continuous deviations)"] = time.perf_counter() - start
+    exp1, exp2 = load_table(out, "exp1"), load_table(out, "exp2")
     start = time.perf_counter()
     figures = plot_all(exp1, exp2, out / "figures")
     stages["figures"] = time.perf_counter() - start
-    command = (
-        "recsys-eq " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-        if sys.argv[1:2] == ["reproduce"]
-        else f"recsys-eq reproduce --config {config.name}"
-    )
+    timings_path = out / "timings.json"
+    timings = json.loads(timings_path.read_text()) if timings_path.exists() else {}
+    timings.update({key: round(value, 1) for key, value in stages.items()})
+    timings_path.write_text(json.dumps(timings, indent=1) + "\n")
+    if sys.argv[1:2] == ["reproduce"]:
+        command = "recsys-eq " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    else:
+        command = f"recsys-eq reproduce --config {config.name}"
     report = write_report(
-        out / "REPRODUCTION.md", exp1, exp2, certify, summary, figures, stages, command, args.engine
+        out / "REPRODUCTION.md",
+        exp1,
+        exp2,
+        certify,
+        summary,
+        figures,
+        timings,
+        command,
+        args.engine,
     )
     print(f"reproduce: {sum(stages.values()):.1f}s in all; report {report}")
     return 0

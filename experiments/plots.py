@@ -28,12 +28,16 @@ def plot_all(exp1: pd.DataFrame, exp2: pd.DataFrame, out) -> list[Path]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, fig in (
-        ("fig1_iterations", iterations_figure(exp1)),
-        ("fig2_distributions", distributions_figure(exp2)),
-        ("fig3_utilities", utilities_figure(exp2)),
-        ("fig4_specialization", specialization_figure(exp2)),
-    ):
+    figures = [("fig1_iterations", lambda: iterations_figure(exp1))]
+    for dataset in sorted(exp2["dataset"].unique()):  # one file per dataset: readable sizes
+        part = exp2[exp2["dataset"] == dataset]
+        figures += [
+            (f"fig2_distributions_{dataset}", lambda part=part: distributions_figure(part)),
+            (f"fig3_utilities_{dataset}", lambda part=part: utilities_figure(part)),
+            (f"fig4_specialization_{dataset}", lambda part=part: specialization_figure(part)),
+        ]
+    for name, draw in figures:
+        fig = draw()
         for ext in ("png", "pdf"):
             fig.savefig(
                 out / f"{name}.{ext}", dpi=100 if ext == "png" else None, bbox_inches="tight"

@@ -1,4 +1,10 @@
-"""Dataset names used by the experiments, mapped to user matrices (cached per process)."""
+"""Dataset names used by the experiments, mapped to user matrices (cached per process).
+
+``synthetic-uniform``, ``synthetic-skewed`` and ``synthetic-sparse`` come from
+:func:`recsys_eq_env.synthetic_users`; ``movielens-100k``, ``rentrunway`` and
+``amazon-digital-music`` from :func:`recsys_eq_env.load_users` (the paper's NMF protocol, cached
+on disk; raw files from ``$RECSYS_EQ_DATA`` or downloaded).
+"""
 
 from __future__ import annotations
 
@@ -7,22 +13,53 @@ from functools import lru_cache
 import numpy as np
 
 import recsys_eq_env as rq
+from recsys_eq_env import datasets
 
 SYNTHETIC = {f"synthetic-{kind}": kind for kind in rq.POPULATIONS}
 
 
 def dataset_names() -> tuple[str, ...]:
-    return tuple(SYNTHETIC)
+    return (*SYNTHETIC, *datasets.dataset_names())
 
 
 @lru_cache(maxsize=8)
 def population(dataset: str, n_users: int, dim: int, seed: int) -> np.ndarray:
-    """(n_users, dim) users of a dataset; synthetic ones come from ``synthetic_users``."""
+    """(n_users, dim) users of a dataset (real datasets keep all their users)."""
     if dataset in SYNTHETIC:
         users = rq.synthetic_users(SYNTHETIC[dataset], n_users, dim, seed=seed)
-        users.setflags(write=False)
-        return users
-    raise ValueError(f"dataset must be one of {', '.join(dataset_names())}; got {dataset!r}")
+    elif dataset in datasets.DATASETS:
+        users = rq.load_users(dataset, dim, seed, progress=False)
+    else:
+        raise ValueError(f"dataset must be one of {', '.join(dataset_names())}; got {dataset!r}")
+    users.setflags(write=False)
+    return users
+
+
+def prepare(specs, n_jobs: int = 1, progress: bool = True) -> int:
+    """Compute (and cache on disk) every real-data embedding the specs need, in parallel.
+
+    Returns how many embeddings were needed. Synthetic populations are cheap and skipped.
+    """
+    from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
+
+    needed = sorted(
+        {(s.dataset, s.dim, s.embedding_seed) for s in specs if s.dataset in datasets.DATASETS}
+    )
+    if not needed:
+        return 0
+    for name in {d for d, _, _ in needed}:  # fetch/verify raw files once, in this process
+        datasets.raw_file(name)
+    bar = tqdm(total=len(needed), desc="embeddings", unit="emb", disable=not progress)
+    jobs = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+    for _ in jobs(delayed(_embed)(*key) for key in needed):
+        bar.update()
+    bar.close()
+    return len(needed)
+
+
+def _embed(dataset, dim, seed):
+    datasets.load_factors(dataset, dim, seed, progress=False)
 
 
 @lru_cache(maxsize=16)

@@ -1,5 +1,6 @@
 """Experiments: same rows from rollouts and the core, resumable tables, workers don't matter."""
 
+import json
 import os
 import signal
 import subprocess
@@ -241,12 +242,70 @@ def test_cli_reproduce_plot_and_report(tiny, tmp_path, capsys):
         "Figures",
     ):
         assert heading in text
-    for name in ("fig1_iterations", "fig2_distributions", "fig3_utilities", "fig4_specialization"):
+    names = ["fig1_iterations"] + [
+        f"{fig}_{dataset}"
+        for fig in ("fig2_distributions", "fig3_utilities", "fig4_specialization")
+        for dataset in ("synthetic-skewed", "synthetic-uniform")
+    ]
+    for name in names:
         assert (out / "figures" / f"{name}.png").stat().st_size > 10_000
         assert (out / "figures" / f"{name}.pdf").exists()
         assert f"figures/{name}.png" in text
     assert (out / "certify.parquet").exists()
     assert "exp1:" in capsys.readouterr().out
+    timings = json.loads((out / "timings.json").read_text())
+    assert "exp1 (iterations to equilibrium) [synthetic-uniform, synthetic-skewed]" in timings
+
+
+REAL = """
+n_users: 400
+max_iter: 100
+base_seed: 7
+datasets: [movielens-100k]
+dims: [3]
+n_producers: [5, 20]
+embedding_seeds: [13]
+exp1:
+  runs_per_cell: 2
+  serving: [{rule: softmax, temperature: 1.0}]
+exp2:
+  runs_per_cell: 1
+  serving: [{rule: softmax, temperature: 0.1}, {rule: linear}]
+certify:
+  datasets: [synthetic-uniform]
+  n_users: 200
+  dims: [3]
+  n_producers: [4]
+  embedding_seeds: [13]
+  starts: 3
+"""
+
+
+def test_real_dataset_through_the_cli(tmp_path, monkeypatch):
+    """MovieLens from ../shared/data: one NMF embedding, cached, then the grid on it."""
+    from test_datasets import shared
+
+    data = shared("ml-100k", "u.data").parents[1]
+    monkeypatch.setenv("RECSYS_EQ_CACHE", str(tmp_path / "cache"))
+    config = tmp_path / "real.yaml"
+    config.write_text(REAL)
+    out = tmp_path / "out"
+    args = [
+        "--config",
+        str(config),
+        "--out",
+        str(out),
+        "--data-home",
+        str(data),
+        "--no-progress",
+        "--jobs",
+        "1",
+    ]
+    assert main(["exp2", *args]) == 0
+    table = pd.read_parquet(out / "exp2.parquet")
+    assert set(table["dataset"]) == {"movielens-100k"} and len(table) == 4
+    assert (table["n_users"] == 943).all()
+    assert list((tmp_path / "cache").rglob("nmf_dim3_seed13.npz"))
 
 
 def test_plot_reads_tables_and_never_recomputes(tiny, tmp_path, monkeypatch):
