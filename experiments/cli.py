@@ -182,13 +182,14 @@ def _prepare(specs, args) -> float:
     return seconds
 
 
-def _experiment(name, config, out, args):
+def _experiment(name, config, out, args, prepare: bool = True):
     from .config import expand
     from .grid import run_grid
     from .store import ResultStore
 
     specs = expand(config, name)
-    _prepare(specs, args)
+    if prepare:
+        _prepare(specs, args)
     summary = run_grid(
         specs,
         ResultStore(out, name),
@@ -267,7 +268,7 @@ def run_reproduce(args) -> int:
         ("exp2", "exp2 (equilibria over serving rules)"),
     ):
         start = time.perf_counter()
-        _experiment(name, config, out, args)
+        _experiment(name, config, out, args, prepare=False)
         stages[label + tag] = time.perf_counter() - start
     start = time.perf_counter()
     certify, summary = _certify(config, out, args)
