@@ -20,10 +20,18 @@ from scipy.special import expit, logsumexp
 
 #: exp(-690) ~ 2e-300 is still a normal double: sums and ratios of such terms keep full precision.
 SAFE_EXPONENT = 690.0
+#: Users per chunk in the hot paths: a (dim, CHUNK) buffer stays in cache for large populations.
+CHUNK = 1 << 16
+PRECISIONS = {"float64": np.float64, "float32": np.float32}
 
 
 class CountOracle:
-    """Deviation rows of basis-vector profiles for one population and serving rule."""
+    """Deviation rows of basis-vector profiles for one population and serving rule.
+
+    ``precision="float32"`` halves the memory and time of the softmax and linear hot paths
+    (sums are still accumulated in float64 per chunk); utilities are then accurate to about
+    1e-6 relative, so compare them with a tolerance of that order (``tol >= 1e-5``).
+    """
 
     def __init__(
         self,
@@ -32,25 +40,28 @@ class CountOracle:
         temperature: float = 1.0,
         k: int | None = None,
         utility: str = "engagement",
+        precision: str = "float64",
     ):
         self.users = users
         self.rule = rule
         self.temperature = temperature
         self.k = k
         self.utility = utility
+        self.precision = precision
+        dtype = PRECISIONS[precision]
         self.n_users, self.dim = users.shape
         engaged = users if utility == "engagement" else None
         # What a producer on each feature earns when it is served every user with probability 1.
         self._served_all = (
             users.sum(axis=0) if engaged is not None else np.full(self.dim, float(self.n_users))
         )
-        # Hot paths (softmax, linear) work on feature-major (dim, n_users) arrays and reuse one
-        # buffer: broadcasting along contiguous rows and no fresh temporaries per row. The buffer
-        # makes an oracle single-threaded; processes (joblib, Dask) each build their own.
+        # Hot paths (softmax, linear) work on feature-major (dim, n_users) arrays, chunk by chunk
+        # through one reused buffer: broadcasting along contiguous rows, no fresh temporaries.
+        # The buffer makes an oracle single-threaded; processes (joblib, Dask) build their own.
         if rule in ("linear", "softmax", "topk_softmax"):
-            self._buffer = np.empty((self.dim, self.n_users))
+            self._buffer = np.empty((self.dim, min(CHUNK, self.n_users)), dtype=dtype)
         if rule == "linear":
-            self._u_t = np.ascontiguousarray(users.T)
+            self._u_t = np.ascontiguousarray(users.T, dtype=dtype)
             self._num_t = self._u_t * self._u_t if engaged is not None else self._u_t
         if rule in ("softmax", "topk_softmax"):
             z = users / temperature
@@ -59,9 +70,12 @@ class CountOracle:
             self._safe = np.flatnonzero(safe)
             self._unsafe = np.flatnonzero(~safe)
             a = np.exp(z[self._safe] - z_max[self._safe, None])
-            self._a_t = np.ascontiguousarray(a.T)
-            self._wa_t = self._a_t if engaged is None else engaged[self._safe].T * self._a_t
-            self._z_unsafe = z[self._unsafe]
+            self._a_t = np.ascontiguousarray(a.T, dtype=dtype)
+            wa = a if engaged is None else engaged[self._safe] * a
+            self._wa_t = np.ascontiguousarray(wa.T, dtype=dtype)
+            # Log-space users keep scores relative to their best feature (0 there, exactly):
+            # differences of numbers of order 1/tau would lose digits.
+            self._z_unsafe = z[self._unsafe] - z_max[self._unsafe, None]
             self._f_unsafe = None if engaged is None else engaged[self._unsafe]
         if rule == "topk_softmax":
             self._prepare_topk(engaged)
@@ -95,18 +109,61 @@ class CountOracle:
             out[a] = self.row(counts, int(a))
         return out
 
+    def utilities(self, counts: np.ndarray) -> np.ndarray:
+        """(dim,) current utility of a producer on each occupied feature (0 elsewhere).
+
+        One pass over the users for softmax and linear serving (``row(counts, a)[a]`` for every
+        occupied ``a`` would take ``dim`` passes).
+        """
+        occupied = counts > 0
+        n_total = float(counts.sum())
+        rule = self.rule
+        if n_total == 1.0:
+            out = self._served_all.copy()
+        elif rule == "uniform":
+            out = self._served_all / n_total
+        elif rule == "linear":
+            out = self._linear_utilities(counts.astype(np.float64), n_total)
+        elif rule == "softmax" or (rule == "topk_softmax" and self.k >= n_total):
+            out = self._softmax_utilities(counts.astype(np.float64))
+        else:
+            out = np.zeros(self.dim)
+            for a in np.flatnonzero(occupied):
+                out[a] = self.row(counts, int(a))[a]
+        return np.where(occupied, out, 0.0)
+
     # ------------------------------------------------------------------ rules
+    def _chunks(self, size: int):
+        return ((lo, min(lo + CHUNK, size)) for lo in range(0, size, CHUNK))
+
     def _linear_row(self, others, n_total):
-        rest = others @ self._u_t  # (n_users,) total score of the other producers
-        zero = rest == 0.0
-        den = np.add(self._u_t, rest, out=self._buffer)
-        if not zero.any():
-            return np.divide(self._num_t, den, out=den).sum(axis=1)
-        # Users with zero affinity to every other producer: served by the deviator alone when
-        # it scores > 0, else uniformly (MODEL.md: the zero-denominator case).
+        weights = others.astype(self._u_t.dtype)
+        # Users with zero affinity to every other producer are served by the deviator alone
+        # when it scores > 0, else uniformly (MODEL.md: the zero-denominator case).
         fill = 0.0 if self.utility == "engagement" else 1.0 / n_total
-        p = np.divide(self._num_t, den, out=np.full(den.shape, fill), where=den > 0)
-        return p.sum(axis=1)
+        out = np.zeros(self.dim)
+        for lo, hi in self._chunks(self.n_users):
+            u, num = self._u_t[:, lo:hi], self._num_t[:, lo:hi]
+            rest = weights @ u  # total score of the other producers, per user
+            den = np.add(u, rest, out=self._buffer[:, : hi - lo])
+            if (rest == 0.0).any():
+                p = np.divide(num, den, out=np.full(den.shape, fill, den.dtype), where=den > 0)
+            else:
+                p = np.divide(num, den, out=den)
+            out += p.sum(axis=1, dtype=np.float64)
+        return out
+
+    def _linear_utilities(self, counts, n_total):
+        weights = counts.astype(self._u_t.dtype)
+        out = np.zeros(self.dim)
+        for lo, hi in self._chunks(self.n_users):
+            total = weights @ self._u_t[:, lo:hi]  # everybody's score, per user
+            positive = total > 0
+            inverse = np.divide(1.0, total, out=np.zeros_like(total), where=positive)
+            out += (self._num_t[:, lo:hi] @ inverse).astype(np.float64)
+            if self.utility == "exposure":
+                out += (~positive).sum() / n_total  # uniform serving of zero-affinity users
+        return out
 
     def _hardmax_row(self, others):
         u = self.users
@@ -120,16 +177,33 @@ class CountOracle:
 
     def _softmax_row(self, others):
         out = np.zeros(self.dim)
-        if self._safe.size:
-            rest = others @ self._a_t  # (n_safe,) shifted partition function of the others
-            buf = self._buffer[:, : self._safe.size]
-            np.add(self._a_t, rest, out=buf)
-            out += np.divide(self._wa_t, buf, out=buf).sum(axis=1)
+        weights = others.astype(self._buffer.dtype)
+        for lo, hi in self._chunks(self._safe.size):
+            a, wa = self._a_t[:, lo:hi], self._wa_t[:, lo:hi]
+            rest = weights @ a  # shifted partition function of the others, per user
+            buf = np.add(a, rest, out=self._buffer[:, : hi - lo])
+            out += np.divide(wa, buf, out=buf).sum(axis=1, dtype=np.float64)
         if self._unsafe.size:
             present = others > 0
             z = self._z_unsafe
             log_rest = logsumexp(z[:, present], b=others[present], axis=1)
             out += self._weigh_unsafe(expit(z - log_rest[:, None]))
+        return out
+
+    def _softmax_utilities(self, counts):
+        out = np.zeros(self.dim)
+        weights = counts.astype(self._buffer.dtype)
+        for lo, hi in self._chunks(self._safe.size):
+            partition = weights @ self._a_t[:, lo:hi]
+            out += (self._wa_t[:, lo:hi] @ (1.0 / partition)).astype(np.float64)
+        if self._unsafe.size:  # log space; only occupied features (others could overflow)
+            present = counts > 0
+            z = self._z_unsafe[:, present]
+            log_all = logsumexp(z, b=counts[present], axis=1)
+            p = np.exp(z - log_all[:, None])
+            if self._f_unsafe is not None:
+                p = p * self._f_unsafe[:, present]
+            out[present] += p.sum(axis=0)
         return out
 
     def _weigh_unsafe(self, p):
@@ -155,7 +229,7 @@ class CountOracle:
         )[:, ::-1]
         values = u_sorted if engaged is not None else np.ones_like(u_sorted)
         z_sorted = u_sorted / self.temperature
-        self._z_sorted = z_sorted
+        self._z_sorted = z_sorted - z_sorted[:, :1]  # relative to each user's best, as above
         self._f_sorted = values
         # Exponentials in sorted order, shifted by each user's maximum (the first column).
         self._a_sorted = np.exp(z_sorted - z_sorted[:, :1])

@@ -55,6 +55,10 @@ class EngagementGame:
     k:
         Size of each user's shortlist for ``topk_softmax`` (1..n_producers); only that rule takes
         it.
+    precision:
+        ``"float64"`` (default) or ``"float32"`` for the count-vector engine (basis-vector
+        profiles, the dynamics): half the memory and about half the time on very large
+        populations, utilities accurate to about 1e-6 relative (use ``tol >= 1e-5``).
     """
 
     def __init__(
@@ -65,12 +69,14 @@ class EngagementGame:
         temperature: float = 1.0,
         utility: str = "engagement",
         k: int | None = None,
+        precision: str = "float64",
     ):
         self.users = _checks.as_users(users)
         self.n_producers = _checks.check_int(n_producers, "n_producers", minimum=1)
         self.rule, self.k = _checks.check_rule(rule, self.n_producers, k)
         self.temperature = _checks.check_positive_float(temperature, "temperature")
         self.utility = _checks.check_choice(utility, "utility", _checks.UTILITIES)
+        self.precision = _checks.check_choice(precision, "precision", ("float64", "float32"))
         self.n_users, self.dim = self.users.shape
         self._oracle: CountOracle | None = None
         self._cache: dict[tuple, object] = {}
@@ -178,7 +184,7 @@ class EngagementGame:
         """The count-vector engine (built on first use, O(n_users * dim))."""
         if self._oracle is None:
             self._oracle = CountOracle(
-                self.users, self.rule, self.temperature, self.k, self.utility
+                self.users, self.rule, self.temperature, self.k, self.utility, self.precision
             )
         return self._oracle
 
@@ -204,14 +210,15 @@ class EngagementGame:
         )
 
     def _analyse(self, counts, tol):
-        table = self.deviation_table(counts)
-        occupied = counts > 0
-        utilities = np.where(occupied, np.diag(table), 0.0)
-        best = np.argmax(table, axis=1)
+        utilities = np.zeros(self.dim)
+        best = np.arange(self.dim)
         improving = np.zeros(self.dim, dtype=bool)
-        for a in np.flatnonzero(occupied):
-            improving[a] = improvement(table[a], int(a), tol)[0]
-        regrets = np.where(occupied, np.maximum(table.max(axis=1) - utilities, 0.0), 0.0)
+        regrets = np.zeros(self.dim)
+        for a in np.flatnonzero(counts):
+            row = self.oracle.row(counts, int(a))
+            improving[a], best[a] = improvement(row, int(a), tol)
+            utilities[a] = row[a]
+            regrets[a] = max(row.max() - row[a], 0.0)
         for array in (utilities, regrets, best, improving):
             array.setflags(write=False)
         return CountAnalysis(utilities, regrets, best, improving)
@@ -230,7 +237,8 @@ class EngagementGame:
 
     def count_utilities(self, counts) -> np.ndarray:
         """(dim,) utility of a producer on each feature; 0 where no producer sits."""
-        return self.analyse_counts(counts).utilities.copy()
+        counts = _checks.as_counts(counts, self.n_producers, self.dim)
+        return self.oracle.utilities(counts)
 
     def count_regrets(self, counts) -> np.ndarray:
         """(dim,) best basis-vector gain of a producer on each feature; 0 where none sits."""

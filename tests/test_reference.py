@@ -106,3 +106,55 @@ def test_dynamics_match_naive_loop(rule, temperature, k):
         assert fast.moves.tolist() == [list(m) for m in moves]
         assert fast.assignment.tolist() == assignment.tolist()
         assert fast.converged == converged
+
+
+@pytest.mark.parametrize(("rule", "temperature", "k"), CELLS)
+@pytest.mark.parametrize("utility", ["engagement", "exposure"])
+def test_one_pass_utilities_match_table_and_naive(rule, temperature, k, utility):
+    for users, n, rng in random_games(rule, temperature, k):
+        dim = users.shape[1]
+        game = rq.EngagementGame(users, n, rule, temperature, utility, k)
+        assignment = rng.integers(0, dim, n)
+        counts = np.bincount(assignment, minlength=dim)
+        utilities = game.count_utilities(counts)
+        table = game.deviation_table(counts)
+        occupied = counts > 0
+        np.testing.assert_allclose(
+            utilities[occupied], np.diag(table)[occupied], rtol=1e-12, atol=1e-15
+        )
+        assert (utilities[~occupied] == 0).all()
+        np.testing.assert_allclose(
+            utilities[assignment],
+            naive_utilities(users, np.eye(dim)[assignment], rule, temperature, k, utility),
+            rtol=1e-12,
+            atol=1e-15,
+        )
+
+
+@pytest.mark.parametrize("rule", ["softmax", "linear"])
+def test_chunking_over_users_changes_nothing(rule, monkeypatch):
+    """Rows computed in chunks of 257 users equal rows computed in one piece."""
+    from recsys_eq_env import counts as counts_module
+
+    users = rq.synthetic_users("sparse", 3000, 6, seed=4)
+    counts = np.array([3, 0, 5, 1, 0, 2])
+    whole = rq.EngagementGame(users, 11, rule, 0.2)
+    table, utilities = whole.deviation_table(counts), whole.count_utilities(counts)
+    monkeypatch.setattr(counts_module, "CHUNK", 257)
+    chunked = rq.EngagementGame(users, 11, rule, 0.2)
+    np.testing.assert_allclose(chunked.deviation_table(counts), table, rtol=1e-12)
+    np.testing.assert_allclose(chunked.count_utilities(counts), utilities, rtol=1e-12)
+
+
+@pytest.mark.parametrize("rule", ["softmax", "linear"])
+def test_float32_precision_is_close_and_reaches_an_equilibrium(rule):
+    users = rq.synthetic_users("uniform", 5000, 8, seed=3)
+    double = rq.EngagementGame(users, 30, rule, 1.0)
+    single = rq.EngagementGame(users, 30, rule, 1.0, precision="float32")
+    counts = np.bincount(np.random.default_rng(0).integers(0, 8, 30), minlength=8)
+    np.testing.assert_allclose(
+        single.deviation_table(counts), double.deviation_table(counts), rtol=1e-5
+    )
+    result = rq.best_response_dynamics(single, seed=0, tol=1e-5)
+    assert result.converged
+    assert double.is_nash(result.profile, tol=1e-5)
