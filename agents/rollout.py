@@ -16,8 +16,8 @@ class Trajectory:
 
     #: (T + 1, dim) producers per feature (their content's largest coordinate) at every step.
     counts: np.ndarray
-    #: (T + 1,) sum of regrets at every step.
-    nash_conv: np.ndarray
+    #: (T + 1,) sum of regrets at every step; None when the env runs with info_regrets=False.
+    nash_conv: np.ndarray | None
     #: (T, n_producers) rewards returned by every step.
     rewards: np.ndarray
     #: (T, n_producers) whether each producer's request was applied at every step.
@@ -63,7 +63,7 @@ def rollout(env, policies, seed=None, record_profiles: bool = False) -> Trajecto
 
     observations, infos = env.reset(seed=seed)
     first = infos[base.possible_agents[0]]
-    counts, nash_conv = [first["counts"].copy()], [first["nash_conv"]]
+    counts, nash_conv = [first["counts"].copy()], [first.get("nash_conv")]
     profiles = [base.profile.copy()] if record_profiles else None
     rewards, moved, moves = [], [], []
     terminated = truncated = False
@@ -83,7 +83,7 @@ def rollout(env, policies, seed=None, record_profiles: bool = False) -> Trajecto
         moved.append(row_m)
         info = next(iter(infos.values()))
         counts.append(info["counts"].copy())
-        nash_conv.append(info["nash_conv"])
+        nash_conv.append(info.get("nash_conv"))
         after = base.profile.argmax(axis=1)
         for i in np.flatnonzero(row_m):
             if after[i] != features[i]:
@@ -95,7 +95,7 @@ def rollout(env, policies, seed=None, record_profiles: bool = False) -> Trajecto
         truncated = any(truncs.values())
     return Trajectory(
         counts=np.array(counts),
-        nash_conv=np.array(nash_conv),
+        nash_conv=None if nash_conv[0] is None else np.array(nash_conv, dtype=float),
         rewards=np.array(rewards).reshape(-1, n),
         moved=np.array(moved, dtype=bool).reshape(-1, n),
         moves=np.array(moves, dtype=np.int64).reshape(-1, 4),

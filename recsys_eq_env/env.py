@@ -9,7 +9,7 @@ hardmax); a producer is rewarded with the engagement (or exposure) it earns.
 | Import | `recsys_eq_env.parallel_env(...)`, AEC view `recsys_eq_env.env(...)` |
 |---|---|
 | Agents | `producer_0 ... producer_{n-1}` |
-| Action space | `Box(0, 1, (dim,), float32)` (`"simplex"`) or `Discrete(dim)` (`"discrete"`) |
+| Action space | `Box(0, 1, (dim,))` (simplex), `Box(-1, 1, (dim,))` (signed), `Discrete(dim)` |
 | Observation space | `Box(0, high, (2 * dim + 1,), float32)` by default |
 | Parallel API | yes; AEC through `parallel_to_aec` |
 
@@ -19,6 +19,10 @@ hardmax); a producer is rewarded with the engagement (or exposure) it earns.
   L1 norm (values above 1 are allowed; only proportions matter). **An all-zero action keeps the
   producer's current content.** A request within `1e-6` (max-norm) of the current content also
   counts as staying.
+* `action_type="signed"`: a vector in `[-1, 1]^dim` (values outside are clipped), mapped to
+  `(a + 1) / 2` and normalised; for learners whose Gaussian policies are centred at 0 (an
+  untrained policy then asks for the centroid, and every basis vector is reachable at the
+  bounds). All entries at -1 keep the current content.
 * `action_type="discrete"`: an integer `j` in `0..dim-1`, the basis vector `e_j`.
 
 ## Observations
@@ -42,7 +46,9 @@ Each agent's utility under the game's rule at the new profile, divided by the nu
 (`reward_scale="raw"`). `infos[agent]` carries `utility` (raw), `regret` (best basis-vector
 gain), `counts` (producers whose content peaks on each feature; the count vector on basis
 profiles), `mass` (content mass per feature), `moved` (whether its request was applied) and
-`nash_conv` (sum of all regrets).
+`nash_conv` (sum of all regrets). With `info_regrets=False` the regret and `nash_conv` are
+left out (they cost one best-response computation per producer on mixed profiles); learners
+that do not need them train faster.
 
 ## Revision
 
@@ -71,7 +77,7 @@ option keys are ignored.
 `parallel_env(users=None, n_producers=10, rule="softmax", temperature=1.0,
 utility="engagement", k=None, game=None, action_type="simplex", observation="aggregate",
 observe_id=False, revision="simultaneous", terminate_at_equilibrium=False, max_steps=500,
-init="basis", reward_scale="per_user", tol=1e-9, render_mode=None)`
+init="basis", reward_scale="per_user", tol=1e-9, info_regrets=True, render_mode=None)`
 
 `users` is a (n_users, dim) array (default: 1,000 synthetic uniform users in 5 dimensions,
 seed 0). Instead of `users` and the game's parameters, pass a ready `game`
@@ -99,7 +105,7 @@ from .game import EngagementGame, basis_assignment, profile_from_assignment
 from .render import ansi_table, bar_chart
 from .users import synthetic_users, user_distribution
 
-ACTION_TYPES = ("simplex", "discrete")
+ACTION_TYPES = ("simplex", "signed", "discrete")
 OBSERVATIONS = ("aggregate", "full")
 REVISIONS = ("simultaneous", "one")
 INITS = ("basis", "simplex")
@@ -146,6 +152,7 @@ class EngagementEnv(ParallelEnv):
         init: str = "basis",
         reward_scale: str = "per_user",
         tol: float = 1e-9,
+        info_regrets: bool = True,
         render_mode: str | None = None,
     ):
         if game is not None:
@@ -171,6 +178,9 @@ class EngagementEnv(ParallelEnv):
         if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol >= 0:
             raise ValueError(f"tol must be a finite number >= 0, got {tol!r}")
         self.tol = float(tol)
+        self.info_regrets = _check_bool(info_regrets, "info_regrets")
+        if terminate_at_equilibrium and not self.info_regrets:
+            raise ValueError("terminate_at_equilibrium=True needs info_regrets=True")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(
                 f"render_mode must be one of {self.metadata['render_modes']} or None, "
@@ -195,6 +205,8 @@ class EngagementEnv(ParallelEnv):
         obs_space = gymnasium.spaces.Box(0.0, high, dtype=np.float32)
         if action_type == "simplex":
             act_space = gymnasium.spaces.Box(0.0, 1.0, (dim,), dtype=np.float32)
+        elif action_type == "signed":
+            act_space = gymnasium.spaces.Box(-1.0, 1.0, (dim,), dtype=np.float32)
         else:
             act_space = gymnasium.spaces.Discrete(dim)
         # One object per agent, built once: PettingZoo's tests require the same object back.
@@ -333,7 +345,9 @@ class EngagementEnv(ParallelEnv):
             raise ValueError(f"action of {agent} must have shape ({self.dim},), got {arr.shape}")
         if not np.isfinite(arr).all():
             raise ValueError(f"action of {agent} contains NaN or inf: {arr.tolist()}")
-        if (arr < 0).any():
+        if self.action_type == "signed":
+            arr = (np.clip(arr, -1.0, 1.0) + 1.0) / 2.0
+        elif (arr < 0).any():
             raise ValueError(f"action of {agent} has negative entries: {arr.tolist()}")
         total = arr.sum()
         if total == 0:
@@ -345,13 +359,17 @@ class EngagementEnv(ParallelEnv):
         assignment = basis_assignment(self.profile)
         if assignment is not None:
             counts = np.bincount(assignment, minlength=self.dim)
-            analysis = self.game.analyse_counts(counts, self.tol)
-            self._utilities = analysis.utilities[assignment]
-            self._regrets = analysis.regrets[assignment]
-            self._improvable = bool(analysis.improving.any())
+            # Rewards need one pass over the users; regrets need the deviation table.
+            self._utilities = self.game.count_utilities(counts)[assignment]
+            if self.info_regrets:
+                analysis = self.game.analyse_counts(counts, self.tol)
+                self._regrets = analysis.regrets[assignment]
+                self._improvable = bool(analysis.improving.any())
             return
         game = self.game
         self._utilities = game.producer_utilities(self.profile)
+        if not self.info_regrets:
+            return
         best = np.array(
             [game.deviation_utilities(self.profile, i).max() for i in range(self.n_producers)]
         )
@@ -387,14 +405,16 @@ class EngagementEnv(ParallelEnv):
         infos = {}
         for agent in agents:
             i = self.agent_name_mapping[agent]
-            infos[agent] = {
+            info = {
                 "utility": float(self._utilities[i]),
-                "regret": float(self._regrets[i]),
                 "counts": counts,
                 "mass": mass,
                 "moved": bool(moved[i]),
-                "nash_conv": nash_conv,
             }
+            if self.info_regrets:
+                info["regret"] = float(self._regrets[i])
+                info["nash_conv"] = nash_conv
+            infos[agent] = info
         return infos
 
 

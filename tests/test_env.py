@@ -12,7 +12,7 @@ import recsys_eq_env as rq
 USERS = rq.synthetic_users("uniform", 300, 4, seed=0)
 VARIANTS = [
     dict(action_type=a, revision=r, observation=o)
-    for a in ("simplex", "discrete")
+    for a in ("simplex", "signed", "discrete")
     for r in ("simultaneous", "one")
     for o in ("aggregate", "full")
 ]
@@ -164,6 +164,33 @@ def test_all_zero_simplex_action_keeps_content():
     before = env.profile.copy()
     env.step({a: np.zeros(4, dtype=np.float32) for a in env.agents})
     np.testing.assert_array_equal(env.profile, before)
+
+
+def test_signed_actions_map_to_the_simplex():
+    env = make(action_type="signed")
+    env.reset(seed=0)
+    before = env.profile.copy()
+    env.step(
+        {
+            "producer_0": np.array([1.0, -1.0, -1.0, -1.0], dtype=np.float32),  # e_0
+            "producer_1": np.zeros(4, dtype=np.float32),  # the centroid
+            "producer_2": np.array([3.0, 0.0, -5.0, -1.0], dtype=np.float32),  # clipped
+            "producer_3": -np.ones(4, dtype=np.float32),  # stay
+        }
+    )
+    np.testing.assert_allclose(env.profile[0], [1, 0, 0, 0])
+    np.testing.assert_allclose(env.profile[1], [0.25] * 4)
+    np.testing.assert_allclose(env.profile[2], [2 / 3, 1 / 3, 0, 0])
+    np.testing.assert_array_equal(env.profile[3], before[3])
+
+
+def test_info_regrets_off_leaves_them_out():
+    env = make(info_regrets=False, init="simplex")
+    _, infos = env.reset(seed=0)
+    _, rewards, _, _, infos = env.step({a: env.action_space(a).sample() for a in env.agents})
+    assert "regret" not in infos["producer_0"] and "nash_conv" not in infos["producer_0"]
+    utilities = env.game.producer_utilities(env.profile)
+    assert rewards["producer_1"] == pytest.approx(utilities[1] / 300, rel=1e-12)
 
 
 def test_simplex_actions_are_normalised():

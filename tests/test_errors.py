@@ -110,7 +110,7 @@ def test_bad_synthetic_users(kind, kwargs, error, message):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        (dict(action_type="box"), "action_type must be one of simplex, discrete"),
+        (dict(action_type="box"), "action_type must be one of simplex, signed, discrete"),
         (dict(revision="async"), "revision must be one of simultaneous, one"),
         (dict(observation="pixels"), "observation must be one of aggregate, full"),
         (dict(init="zeros"), "init must be one of basis, simplex"),
@@ -118,6 +118,10 @@ def test_bad_synthetic_users(kind, kwargs, error, message):
         (dict(max_steps=0), "max_steps must be >= 1, got 0"),
         (dict(render_mode="human"), "render_mode must be one of"),
         (dict(game=rq.EngagementGame(U, 2)), "pass either game or users"),
+        (
+            dict(terminate_at_equilibrium=True, info_regrets=False),
+            "terminate_at_equilibrium=True needs info_regrets=True",
+        ),
     ],
 )
 def test_bad_env_arguments(kwargs, message):
