@@ -63,6 +63,19 @@ def build_parser() -> argparse.ArgumentParser:
         _grid_arguments(sub)
         sub.set_defaults(func=func)
 
+    compare = commands.add_parser(
+        "compare",
+        help="learning producers (Hedge, exponentiated gradient, PPO) vs best response",
+        description="Run the learning study: every learner on every cell of the study config; "
+        "curves, a figure and the learning section of REPRODUCTION.md.",
+    )
+    compare.add_argument("--study", default="compare", help="'compare' or a YAML file")
+    compare.add_argument("--quick", action="store_true", help="the small study")
+    compare.add_argument("--out", type=Path, default=None, help="results folder")
+    compare.add_argument("--jobs", type=int, default=None, help="worker processes")
+    compare.add_argument("--no-progress", action="store_true", help="no progress bar")
+    compare.set_defaults(func=run_compare)
+
     plot = commands.add_parser("plot", help="the figures, from the tables in --out")
     plot.add_argument("--out", type=Path, default=None, help="results folder (with the tables)")
     plot.add_argument("--quick", action="store_true", help="default --out of the quick grid")
@@ -87,6 +100,17 @@ def _grid_arguments(sub):
     )
     sub.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
     sub.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sub.add_argument(
+        "--backend",
+        choices=("joblib", "dask"),
+        default="joblib",
+        help="local processes (joblib, default) or a dask.distributed cluster",
+    )
+    sub.add_argument(
+        "--scheduler",
+        default=None,
+        help="dask scheduler address (tcp://host:8786); default: a LocalCluster of --jobs",
+    )
     sub.add_argument(
         "--data-home",
         type=Path,
@@ -197,6 +221,8 @@ def _experiment(name, config, out, args, prepare: bool = True):
         n_jobs=args.jobs,
         progress=not args.no_progress,
         flush_seconds=args.flush_seconds,
+        backend=args.backend,
+        scheduler=args.scheduler,
     )
     print(summary.line(out / f"{name}.parquet"), flush=True)
     return summary
@@ -245,14 +271,12 @@ def run_plot(args) -> int:
 def run_reproduce(args) -> int:
     """exp1, exp2, certify, figures and REPRODUCTION.md for every dataset run into ``--out``.
 
-    Each invocation adds its datasets' rows to the folder's tables and its stage times to
-    ``timings.json``; the figures and the report cover everything in the folder.
+    Each invocation adds its datasets' rows to the folder's tables and its command and stage
+    times to ``report.json``; the figures and the report cover everything in the folder.
     """
-    import json
-
     from .config import expand
     from .plots import plot_all
-    from .report import write_report
+    from .report import build_report, record_invocation
     from .store import load_table
 
     config = _config(args)
@@ -271,33 +295,55 @@ def run_reproduce(args) -> int:
         _experiment(name, config, out, args, prepare=False)
         stages[label + tag] = time.perf_counter() - start
     start = time.perf_counter()
-    certify, summary = _certify(config, out, args)
+    _certify(config, out, args)
     stages["certify (continuous deviations)"] = time.perf_counter() - start
     exp1, exp2 = load_table(out, "exp1"), load_table(out, "exp2")
     start = time.perf_counter()
-    figures = plot_all(exp1, exp2, out / "figures")
+    plot_all(exp1, exp2, out / "figures")
     stages["figures"] = time.perf_counter() - start
-    timings_path = out / "timings.json"
-    timings = json.loads(timings_path.read_text()) if timings_path.exists() else {}
-    timings.update({key: round(value, 1) for key, value in stages.items()})
-    timings_path.write_text(json.dumps(timings, indent=1) + "\n")
-    if sys.argv[1:2] == ["reproduce"]:
-        command = "recsys-eq " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    else:
-        command = f"recsys-eq reproduce --config {config.name}"
-    report = write_report(
-        out / "REPRODUCTION.md",
-        exp1,
-        exp2,
-        certify,
-        summary,
-        figures,
-        timings,
-        command,
-        args.engine,
-    )
+    record_invocation(out, _command(f"reproduce --config {config.name}"), stages, args.engine)
+    report = build_report(out)
     print(f"reproduce: {sum(stages.values()):.1f}s in all; report {report}")
     return 0
+
+
+def run_compare(args) -> int:
+    """The learning study; curves, figure and the report's learning section."""
+    from .compare import final_table, load_study, run_study
+    from .grid import default_jobs
+    from .plots import plot_compare
+    from .report import build_report, record_invocation
+
+    study = load_study("compare-quick" if args.quick else args.study)
+    out = args.out if args.out is not None else Path("results") / study.name
+    start = time.perf_counter()
+    curves = run_study(
+        study, out, n_jobs=args.jobs or default_jobs(), progress=not args.no_progress
+    )
+    seconds = time.perf_counter() - start
+    plot_compare(curves, out / "figures")
+    with pd_options():
+        print(final_table(curves).to_string())
+    record_invocation(
+        out,
+        _command(f"compare --study {study.name}"),
+        {f"compare ({study.name}, {curves['key'].nunique()} cells)": seconds},
+    )
+    report = build_report(out)
+    print(f"compare: {curves['key'].nunique()} cells in {seconds:.1f}s; report {report}")
+    return 0
+
+
+def pd_options():
+    import pandas as pd
+
+    return pd.option_context("display.width", 200, "display.max_columns", 20)
+
+
+def _command(fallback: str) -> str:
+    if len(sys.argv) > 1 and sys.argv[1] in ("reproduce", "compare"):
+        return "recsys-eq " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    return f"recsys-eq {fallback}"
 
 
 def main(argv=None) -> int:

@@ -190,3 +190,68 @@ def _versus_temperature(exp2, metrics, ns, title):
             ax.legend(fontsize=7)
     fig.suptitle(title, fontsize=11)
     return fig
+
+
+COMPARE_METRICS = [
+    ("nash_conv_per_user", "nash_conv per user", True),
+    ("tvd_to_best_response", "TV distance to best-response equilibrium", False),
+    ("concentration", "content concentration", False),
+    ("user_utility_mean", "avg user utility", False),
+]
+
+
+def compare_figure(curves: pd.DataFrame):
+    """Learning curves: each metric vs fraction of each learner's own training, per rule."""
+    servings = serving_order(curves["serving"].unique())
+    fig, axes = plt.subplots(
+        len(COMPARE_METRICS),
+        len(servings),
+        squeeze=False,
+        layout="constrained",
+        figsize=(4.3 * len(servings), 2.6 * len(COMPARE_METRICS)),
+    )
+    learners = [
+        name
+        for name in (
+            "best_response",
+            "hedge",
+            "exponentiated_gradient",
+            "shared_ppo",
+            "independent_ppo",
+        )
+        if name in set(curves["learner"])
+    ]
+    for c, serving in enumerate(servings):
+        block = curves[curves["serving"] == serving].copy()
+        block["progress"] = block["step"] / block.groupby(["key", "learner"])["step"].transform(
+            "max"
+        ).replace(0, 1)
+        block["progress"] = block["progress"].round(2)
+        for r, (metric, label, log) in enumerate(COMPARE_METRICS):
+            ax = axes[r, c]
+            for learner in learners:
+                line = block[block["learner"] == learner].groupby("progress")[metric].mean()
+                ax.plot(line.index, line.values, marker="o", ms=2.5, label=learner)
+            if log:
+                ax.set_yscale("symlog", linthresh=1e-6)
+            ax.set_ylabel(label, fontsize=8)
+            ax.grid(alpha=0.3)
+            if r == 0:
+                ax.set_title(serving, fontsize=9)
+            if r == len(COMPARE_METRICS) - 1:
+                ax.set_xlabel("fraction of the learner's training")
+    axes[0, 0].legend(fontsize=7)
+    fig.suptitle("Learning producers vs best-response dynamics (mean over cells)", fontsize=11)
+    return fig
+
+
+def plot_compare(curves: pd.DataFrame, out) -> list[Path]:
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    fig = compare_figure(curves)
+    for ext in ("png", "pdf"):
+        fig.savefig(
+            out / f"fig5_learning.{ext}", dpi=100 if ext == "png" else None, bbox_inches="tight"
+        )
+    plt.close(fig)
+    return [out / "fig5_learning.png"]

@@ -21,9 +21,17 @@ SORT = ["experiment", "dataset", "n_users", "dim", "n_producers", "embedding_see
 
 
 class ResultStore:
-    def __init__(self, directory, name: str):
+    """Parts under ``<name>.parts``, the final table ``<name>.parquet``.
+
+    A row is identified by its ``unique`` columns (the run's ``key`` for grids; a study that
+    writes many rows per unit of work adds columns); ``sort`` fixes the final order.
+    """
+
+    def __init__(self, directory, name: str, unique=("key",), sort=tuple(SORT)):
         self.directory = Path(directory)
         self.name = name
+        self.unique = list(unique)
+        self.sort = list(sort)
         self.parts = self.directory / f"{name}.parts"
         self.table = self.directory / f"{name}.parquet"
         self.parts.mkdir(parents=True, exist_ok=True)
@@ -62,8 +70,9 @@ class ResultStore:
         frames = self._frames()
         if not frames:
             return pd.DataFrame()
-        table = pd.concat(frames, ignore_index=True).drop_duplicates("key", keep="first")
-        table = table.sort_values([*SORT, "key"], kind="stable").reset_index(drop=True)
+        table = pd.concat(frames, ignore_index=True).drop_duplicates(self.unique, keep="first")
+        table = table.sort_values([*self.sort, *self.unique], kind="stable")
+        table = table.reset_index(drop=True)
         _atomic_parquet(table, self.table)
         for path in merged:  # now inside the table
             path.unlink(missing_ok=True)

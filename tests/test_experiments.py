@@ -253,8 +253,11 @@ def test_cli_reproduce_plot_and_report(tiny, tmp_path, capsys):
         assert f"figures/{name}.png" in text
     assert (out / "certify.parquet").exists()
     assert "exp1:" in capsys.readouterr().out
-    timings = json.loads((out / "timings.json").read_text())
-    assert "exp1 (iterations to equilibrium) [synthetic-uniform, synthetic-skewed]" in timings
+    record = json.loads((out / "report.json").read_text())
+    assert (
+        "exp1 (iterations to equilibrium) [synthetic-uniform, synthetic-skewed]" in record["stages"]
+    )
+    assert record["commands"] and record["engine"] == "rollout"
 
 
 REAL = """

@@ -1,0 +1,315 @@
+"""``recsys-eq compare``: learning producers against best-response dynamics.
+
+For every cell (dim, n, serving rule, seed) of a study config, run the paper's best-response
+dynamics (the reference equilibrium), Hedge, exponentiated gradient, shared-parameter PPO and
+independent PPO under the same seed, and log over training, at evenly spaced checkpoints:
+
+* ``nash_conv_per_user``: sum of regrets (best basis-vector gains) per user;
+* ``tvd_to_best_response`` / ``tvd_to_users``: total variation distance between the learners'
+  producer distribution (content mass per feature / n) and the best-response equilibrium's, or
+  the users' distribution;
+* ``concentration``: mean over producers of the largest coordinate of their content (of the
+  strategy, for Hedge);
+* ``producer_utility_mean`` / ``user_utility_mean``: utilities per producer and per user.
+
+Each learner counts steps in its own unit (``step_unit``): one switch of one producer for
+best response, one simultaneous update of every producer for Hedge and exponentiated
+gradient, producer-steps for shared PPO, joint env steps for independent PPO.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+import recsys_eq_env as rq
+
+from .config import Serving, serving_order
+from .populations import game as cell_game
+
+LEARNERS = ("best_response", "hedge", "exponentiated_gradient", "shared_ppo", "independent_ppo")
+STEP_UNITS = {
+    "best_response": "producer switches",
+    "hedge": "simultaneous updates",
+    "exponentiated_gradient": "simultaneous updates",
+    "shared_ppo": "producer-steps",
+    "independent_ppo": "joint env steps",
+}
+SORT = ["dim", "n_producers", "serving", "seed", "learner", "step"]
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    name: str
+    dataset: str
+    n_users: int
+    embedding_seed: int
+    dims: tuple[int, ...]
+    n_producers: tuple[int, ...]
+    serving: tuple[Serving, ...]
+    seeds: tuple[int, ...]
+    checkpoints: int
+    learners: dict
+
+
+@dataclass(frozen=True)
+class Cell:
+    dim: int
+    n_producers: int
+    serving: Serving
+    seed: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.dim}|{self.n_producers}|{self.serving.label}|{self.seed}"
+
+
+def load_study(source: str = "compare") -> StudyConfig:
+    path = Path(source)
+    if path.suffix in (".yaml", ".yml") and path.exists():
+        raw, name = yaml.safe_load(path.read_text()), path.stem
+    else:
+        packaged = resources.files("experiments") / "configs" / f"{source}.yaml"
+        if not packaged.is_file():
+            raise ValueError(
+                f"study must be 'compare', 'compare-quick' or a .yaml file, got {source!r}"
+            )
+        raw, name = yaml.safe_load(packaged.read_text()), source
+    return StudyConfig(
+        name=name,
+        dataset=raw["dataset"],
+        n_users=int(raw["n_users"]),
+        embedding_seed=int(raw["embedding_seed"]),
+        dims=tuple(int(d) for d in raw["dims"]),
+        n_producers=tuple(int(n) for n in raw["n_producers"]),
+        serving=tuple(Serving(s["rule"], s.get("temperature")) for s in raw["serving"]),
+        seeds=tuple(int(s) for s in raw["seeds"]),
+        checkpoints=int(raw["checkpoints"]),
+        learners=raw["learners"],
+    )
+
+
+def cells(study: StudyConfig) -> list[Cell]:
+    return [
+        Cell(d, n, s, seed)
+        for d in study.dims
+        for n in study.n_producers
+        for s in study.serving
+        for seed in study.seeds
+    ]
+
+
+def profile_metrics(game: rq.EngagementGame, profile, reference_dist, concentration=None):
+    """The logged quantities of one (possibly mixed) profile."""
+    producer_dist = profile.sum(axis=0) / game.n_producers
+    user_dist = rq.user_distribution(game.users)
+    return {
+        "nash_conv_per_user": game.nash_conv(profile) / game.n_users,
+        "tvd_to_best_response": 0.5 * float(np.abs(producer_dist - reference_dist).sum()),
+        "tvd_to_users": 0.5 * float(np.abs(producer_dist - user_dist).sum()),
+        "concentration": float(profile.max(axis=1).mean())
+        if concentration is None
+        else float(concentration),
+        "producer_utility_mean": float(game.producer_utilities(profile).mean()),
+        "user_utility_mean": float(game.user_utilities(profile).mean()),
+        "features_occupied": int(
+            (np.bincount(profile.argmax(axis=1), minlength=game.dim) > 0).sum()
+        ),
+    }
+
+
+def run_cell(cell: Cell, study: StudyConfig) -> list[dict]:
+    """Every learner on one cell; rows of checkpoint metrics."""
+    import torch
+
+    torch.set_num_threads(1)
+    serving = cell.serving
+    game = cell_game(
+        study.dataset,
+        study.n_users,
+        cell.dim,
+        study.embedding_seed,
+        cell.n_producers,
+        serving.rule,
+        serving.temperature,
+    )
+    seed = zlib.crc32(cell.key.encode()) % 2**31
+    reference = rq.best_response_dynamics(game, seed=seed)
+    reference_dist = reference.producer_dist
+    rows = []
+
+    def log(learner, step, profile, concentration=None):
+        row = {
+            "key": cell.key,
+            "dim": cell.dim,
+            "n_producers": cell.n_producers,
+            "serving": serving.label,
+            "seed": cell.seed,
+            "learner": learner,
+            "step": int(step),
+            "step_unit": STEP_UNITS[learner],
+            "reference_iterations": reference.iterations,
+            "reference_converged": reference.converged,
+        }
+        row.update(profile_metrics(game, profile, reference_dist, concentration))
+        rows.append(row)
+
+    _best_response_curve(game, reference, study.checkpoints, log)
+    cfg = study.learners
+    _hedge(game, cfg["hedge"], seed, study.checkpoints, log)
+    _exponentiated_gradient(game, cfg["exponentiated_gradient"], seed, study.checkpoints, log)
+    _shared_ppo(game, cfg["shared_ppo"], seed, study.checkpoints, log)
+    _independent_ppo(game, cfg["independent_ppo"], seed, study.checkpoints, log)
+    return rows
+
+
+def _checkpoints(total: int, count: int) -> list[int]:
+    return sorted({round(x) for x in np.linspace(0, total, count + 1)})
+
+
+def _best_response_curve(game, reference, count, log):
+    assignment = reference.initial_assignment.copy()
+    marks = set(_checkpoints(reference.iterations, count))
+    for t in range(reference.iterations + 1):
+        if t in marks:
+            log("best_response", t, rq.profile_from_assignment(assignment, game.dim))
+        if t < reference.iterations:
+            producer, _, target = reference.moves[t]
+            assignment[producer] = target
+
+
+def _hedge(game, cfg, seed, count, log):
+    from agents.no_regret import Hedge
+
+    learner = Hedge(game, cfg["learning_rate"], seed=seed)
+    marks = set(_checkpoints(cfg["steps"], count))
+    for t in range(cfg["steps"] + 1):
+        if t in marks:
+            log("hedge", t, learner.preferred_profile(), learner.strategies.max(axis=1).mean())
+        if t < cfg["steps"]:
+            learner.step()
+
+
+def _exponentiated_gradient(game, cfg, seed, count, log):
+    from agents.no_regret import ExponentiatedGradient
+
+    learner = ExponentiatedGradient(game, cfg["learning_rate"], seed=seed)
+    marks = set(_checkpoints(cfg["steps"], count))
+    for t in range(cfg["steps"] + 1):
+        if t in marks:
+            log("exponentiated_gradient", t, learner.profile)
+        if t < cfg["steps"]:
+            learner.step()
+
+
+def _evaluate(game, policies, seed, episode_length, observe_id):
+    """The profile after a deterministic episode of the policies (one shared or a dict)."""
+    from agents import rollout
+
+    env = rq.parallel_env(
+        game=game,
+        action_type="signed",
+        observe_id=observe_id,
+        info_regrets=False,
+        max_steps=episode_length,
+    )
+    return rollout(env, policies, seed=seed).final_profile
+
+
+def _shared_ppo(game, cfg, seed, count, log):
+    from agents.sb3 import shared_ppo
+
+    env = rq.parallel_env(
+        game=game,
+        action_type="signed",
+        observe_id=True,
+        info_regrets=False,
+        max_steps=cfg["episode_length"],
+    )
+    model = shared_ppo(env, seed=seed, **cfg["ppo"])
+    marks = _checkpoints(cfg["timesteps"], count)
+    done = 0
+    for mark in marks:
+        if mark > done:
+            model.learn(mark - done, reset_num_timesteps=done == 0)
+            done = mark
+        log("shared_ppo", done, _evaluate(game, model, seed, cfg["episode_length"], True))
+
+
+def _independent_ppo(game, cfg, seed, count, log):
+    from agents.sb3 import IndependentPPO
+
+    env = rq.parallel_env(
+        game=game, action_type="signed", info_regrets=False, max_steps=cfg["episode_length"]
+    )
+    learner = IndependentPPO(env, seed=seed, **cfg["ppo"])
+    marks = _checkpoints(cfg["timesteps"], count)
+    done = 0
+    for mark in marks:
+        if mark > done:
+            learner.learn(mark - done)
+            done = learner.num_timesteps
+        log(
+            "independent_ppo",
+            done,
+            _evaluate(game, learner.policies(), seed, cfg["episode_length"], False),
+        )
+
+
+def run_study(study: StudyConfig, out, n_jobs: int = 1, progress: bool = True):
+    """Every cell, in parallel and resumably; returns the consolidated curves."""
+    from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
+
+    from .store import ResultStore
+
+    store = ResultStore(out, "compare", unique=("key", "learner", "step"), sort=SORT)
+    done = store.finished_keys()
+    todo = [c for c in cells(study) if c.key not in done]
+    bar = tqdm(
+        total=len(cells(study)),
+        initial=len(cells(study)) - len(todo),
+        desc="compare",
+        unit="cell",
+        disable=not progress,
+    )
+    try:
+        parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+        for rows in parallel(delayed(run_cell)(c, study) for c in todo):
+            store.append(rows)  # one cell at a time: an interrupted study loses at most cells
+            bar.update()
+    finally:
+        bar.close()
+    table = store.consolidate(keys=None)
+    return table[table["key"].isin({c.key for c in cells(study)})].reset_index(drop=True)
+
+
+def final_table(curves: pd.DataFrame) -> pd.DataFrame:
+    """Where each learner ends, averaged over cells: one row per (serving, learner)."""
+    last = curves.sort_values("step").groupby(["key", "learner"]).tail(1)
+    metrics = [
+        "nash_conv_per_user",
+        "tvd_to_best_response",
+        "tvd_to_users",
+        "concentration",
+        "producer_utility_mean",
+        "user_utility_mean",
+    ]
+    table = last.groupby(["serving", "learner"])[metrics].mean()
+    equilibrium = last.assign(at_equilibrium=last["nash_conv_per_user"] <= 1e-6)
+    table["at equilibrium (cells)"] = (
+        equilibrium.groupby(["serving", "learner"])["at_equilibrium"].sum().astype(int).astype(str)
+        + "/"
+        + last.groupby(["serving", "learner"]).size().astype(str)
+    )
+    order = {label: i for i, label in enumerate(serving_order(curves["serving"].unique()))}
+    learner_order = {name: i for i, name in enumerate(LEARNERS)}
+    return table.sort_index(
+        key=lambda idx: idx.map(lambda v: order.get(v, learner_order.get(v, 0)))
+    )
