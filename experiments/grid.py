@@ -22,6 +22,7 @@ from .runner import run_one
 from .store import ResultStore
 
 FLUSH_SECONDS = 2.0
+BACKENDS = ("joblib", "dask")
 FLUSH_ROWS = 500
 
 
@@ -53,8 +54,17 @@ def run_grid(
     n_jobs: int | None = None,
     progress: bool = True,
     flush_seconds: float = FLUSH_SECONDS,
+    backend: str = "joblib",
+    scheduler: str | None = None,
 ) -> GridSummary:
-    """Run every spec not already in ``store`` and return the consolidated table."""
+    """Run every spec not already in ``store`` and return the consolidated table.
+
+    ``backend="joblib"`` uses local processes; ``backend="dask"`` submits the runs to a
+    dask.distributed scheduler (``scheduler`` address, else a ``LocalCluster`` of ``n_jobs``
+    workers on 127.0.0.1), broadcasting every population to the workers once.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     start = time.perf_counter()
     finished = store.finished_keys()
     todo = [s for s in specs if s.key not in finished]
@@ -81,10 +91,14 @@ def run_grid(
     previous = _on_sigterm(_raise_interrupt)
     try:
         if todo:
-            # Heavy cells first keeps both workers busy until the end.
+            # Heavy cells first keeps the workers busy until the end.
             todo.sort(key=lambda s: -s.n_producers * s.dim)
-            parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-            for row in parallel(delayed(run_one)(spec, engine) for spec in todo):
+            if backend == "dask":
+                rows = _dask_rows(todo, engine, n_jobs, scheduler)
+            else:
+                parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+                rows = parallel(delayed(run_one)(spec, engine) for spec in todo)
+            for row in rows:
                 buffer.append(row)
                 bar.update()
                 if len(buffer) >= FLUSH_ROWS or time.monotonic() - last_flush >= flush_seconds:
@@ -103,6 +117,49 @@ def run_grid(
         seconds=time.perf_counter() - start,
         table=table,
     )
+
+
+def _dask_rows(specs, engine, n_jobs, scheduler):
+    """Rows of ``specs`` computed on a dask.distributed cluster, as they finish."""
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    from .populations import population, population_key
+
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(
+            n_workers=n_jobs,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        )
+    client = Client(cluster if cluster is not None else scheduler)
+    try:
+        shared = {}  # each population travels to every worker once, not once per task
+        for spec in specs:
+            key = population_key(spec)
+            if key not in shared:
+                shared[key] = client.scatter(population(*key), broadcast=True)
+        futures = []
+        for spec in specs:
+            key = population_key(spec)
+            futures.append(
+                client.submit(_run_with_users, spec, engine, key, shared[key], pure=False)
+            )
+        for future in as_completed(futures):
+            yield future.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _run_with_users(spec, engine, key, users):
+    from .populations import provide
+
+    provide(key, users)
+    return run_one(spec, engine)
 
 
 def _on_sigterm(handler):

@@ -22,9 +22,28 @@ def dataset_names() -> tuple[str, ...]:
     return (*SYNTHETIC, *datasets.dataset_names())
 
 
-@lru_cache(maxsize=8)
+#: Populations handed to this process (e.g. broadcast to a Dask worker), by population key.
+_PROVIDED: dict[tuple, np.ndarray] = {}
+
+
+def population_key(spec) -> tuple:
+    return (spec.dataset, spec.n_users, spec.dim, spec.embedding_seed)
+
+
+def provide(key: tuple, users: np.ndarray) -> None:
+    """Use these users for this population key in this process (no load, no recompute)."""
+    if key not in _PROVIDED:
+        _PROVIDED[key] = users
+
+
 def population(dataset: str, n_users: int, dim: int, seed: int) -> np.ndarray:
     """(n_users, dim) users of a dataset (real datasets keep all their users)."""
+    provided = _PROVIDED.get((dataset, n_users, dim, seed))
+    return provided if provided is not None else _build(dataset, n_users, dim, seed)
+
+
+@lru_cache(maxsize=8)
+def _build(dataset: str, n_users: int, dim: int, seed: int) -> np.ndarray:
     if dataset in SYNTHETIC:
         users = rq.synthetic_users(SYNTHETIC[dataset], n_users, dim, seed=seed)
     elif dataset in datasets.DATASETS:
