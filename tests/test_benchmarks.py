@@ -1,9 +1,11 @@
 """The benchmark's naive baseline does the same work as the fast core (else ratios mean nothing)."""
 
+import json
+
 import pytest
 
 import recsys_eq_env as rq
-from benchmarks.__main__ import QUICK, format_table, run_case
+from benchmarks.__main__ import main
 from benchmarks.naive import naive_best_response_dynamics
 
 
@@ -23,7 +25,12 @@ def test_naive_baseline_makes_the_same_moves(rule, temperature):
         assert final.tolist() == fast.assignment.tolist()
 
 
-def test_quick_benchmark_runs():
-    row = run_case(QUICK[0], repeats=1)
-    assert row["speedup"] > 1 and row["iterations"] > 0
-    assert "brd-2k" in format_table([row])
+def test_quick_benchmark_prints_its_table(tmp_path, capsys):
+    result = tmp_path / "b.json"
+    assert main(["--quick", "--repeats", "1", "--steps", "50", "--json", str(result)]) == 0
+    out = capsys.readouterr().out
+    assert "| brd-2k-d10-n30-softmax1 |" in out and "| env-2k-d5-n10-discrete-one |" in out
+    rows = json.loads(result.read_text())
+    dynamics, env = rows
+    assert dynamics["same_moves"] and dynamics["speed-up"] > 1 and dynamics["peak_mb"] > 10
+    assert env["steps_per_s"] > env["naive_steps_per_s"] > 0
