@@ -176,8 +176,11 @@ class CountOracle:
         return p.sum(axis=0)
 
     def _softmax_row(self, others):
+        weights = others.astype(self._buffer.dtype, copy=False)
+        if self._safe.size <= CHUNK and self._unsafe.size == 0:  # one chunk (small populations)
+            buf = np.add(self._a_t, weights @ self._a_t, out=self._buffer[:, : self._safe.size])
+            return np.divide(self._wa_t, buf, out=buf).sum(axis=1, dtype=np.float64)
         out = np.zeros(self.dim)
-        weights = others.astype(self._buffer.dtype)
         for lo, hi in self._chunks(self._safe.size):
             a, wa = self._a_t[:, lo:hi], self._wa_t[:, lo:hi]
             rest = weights @ a  # shifted partition function of the others, per user

@@ -370,9 +370,7 @@ class EngagementEnv(ParallelEnv):
         self._utilities = game.producer_utilities(self.profile)
         if not self.info_regrets:
             return
-        best = np.array(
-            [game.deviation_utilities(self.profile, i).max() for i in range(self.n_producers)]
-        )
+        best = game.best_deviations(self.profile)
         self._regrets = np.maximum(best - self._utilities, 0.0)
         slack = self.tol * np.maximum(np.abs(self._utilities), 1e-12)
         self._improvable = bool((best > self._utilities + slack).any())

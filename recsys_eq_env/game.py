@@ -80,6 +80,7 @@ class EngagementGame:
         self.n_users, self.dim = self.users.shape
         self._oracle: CountOracle | None = None
         self._cache: dict[tuple, object] = {}
+        self._work: tuple | None = None
 
     def __repr__(self) -> str:
         extra = f", k={self.k}" if self.k is not None else ""
@@ -93,6 +94,7 @@ class EngagementGame:
         state = self.__dict__.copy()
         state["_oracle"] = None  # rebuilt on demand; keeps pickles small
         state["_cache"] = {}
+        state["_work"] = None
         return state
 
     # ------------------------------------------------------------------ arbitrary profiles
@@ -109,6 +111,11 @@ class EngagementGame:
             counts = np.bincount(assignment, minlength=self.dim)
             per_feature = self.count_utilities(counts)
             return per_feature[assignment]
+        if self.rule in ("softmax", "linear"):
+            users_t, *work = self._workspace()
+            return serving.smooth_producer_utilities(
+                users_t, S, self.rule, self.temperature, self.utility, work
+            )
         scores = serving.score_matrix(self.users, S)
         return serving.producer_utilities(scores, self._probabilities(scores), self.utility)
 
@@ -154,8 +161,7 @@ class EngagementGame:
             counts = np.bincount(assignment, minlength=self.dim)
             return self.count_regrets(counts)[assignment]
         current = self.producer_utilities(S)
-        best = np.array([self.deviation_utilities(S, i).max() for i in range(self.n_producers)])
-        return np.maximum(best - current, 0.0)
+        return np.maximum(self.best_deviations(S) - current, 0.0)
 
     def nash_conv(self, profile) -> float:
         """Sum of regrets: 0 exactly at a Nash equilibrium over basis-vector deviations."""
@@ -172,11 +178,33 @@ class EngagementGame:
         if assignment is not None:
             return self.count_is_nash(np.bincount(assignment, minlength=self.dim), tol)
         current = self.producer_utilities(S)
-        for i in range(self.n_producers):
-            best = self.deviation_utilities(S, i).max()
-            if best > current[i] + tol * max(abs(current[i]), 1e-12):
-                return False
-        return True
+        slack = tol * np.maximum(np.abs(current), 1e-12)
+        return not (self.best_deviations(S) > current + slack).any()
+
+    def _workspace(self):
+        """Users feature-major and two (n_producers, n_users) buffers, reused by the
+        mixed-profile fast paths (they run once per env step)."""
+        if self._work is None:
+            self._work = (
+                np.ascontiguousarray(self.users.T),
+                np.empty((self.n_producers, self.n_users)),
+                np.empty((self.n_producers, self.n_users)),
+            )
+        return self._work
+
+    def best_deviations(self, profile) -> np.ndarray:
+        """(n_producers,) each producer's best basis-vector utility, the others fixed."""
+        S = self.check_profile(profile)
+        assignment = basis_assignment(S)
+        if assignment is not None:
+            counts = np.bincount(assignment, minlength=self.dim)
+            return self.deviation_table(counts).max(axis=1)[assignment]
+        table = serving.all_deviation_utilities(
+            self._workspace()[0], S, self.rule, self.temperature, self.utility
+        )
+        if table is not None:
+            return table.max(axis=1)
+        return np.array([self.deviation_utilities(S, i).max() for i in range(self.n_producers)])
 
     # ------------------------------------------------------------------ count vectors
     @property

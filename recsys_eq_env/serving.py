@@ -85,6 +85,40 @@ def producer_utilities(
     return (probabilities * scores).sum(axis=0)
 
 
+def smooth_producer_utilities(
+    users_t, profile, rule, temperature=1.0, utility="engagement", work=None
+):
+    """(n,) producer utilities for ``softmax`` or ``linear`` serving, producer-major.
+
+    The same numbers as :func:`producer_utilities` of :func:`serving_probabilities`, computed
+    on (n, n_users) arrays from ``users_t`` (dim, n_users): reductions over producers run along
+    long contiguous rows and the sum over users is one mat-vec. ``work``, two (n, n_users)
+    buffers, avoids fresh large temporaries (whose first touch costs page faults) in hot loops.
+    These two rules treat equal scores alike by their formula: identical content needs no
+    deduplication.
+    """
+    n, n_users = profile.shape[0], users_t.shape[1]
+    if work is None:
+        work = (np.empty((n, n_users)), np.empty((n, n_users)))
+    scores = np.matmul(profile, users_t, out=work[0])
+    weights = work[1]
+    if rule == "softmax":
+        np.subtract(scores, scores.max(axis=0), out=weights)
+        weights /= temperature
+        np.exp(weights, out=weights)
+        inverse = 1.0 / weights.sum(axis=0)
+    else:
+        weights[...] = scores
+        total = scores.sum(axis=0)
+        inverse = np.divide(1.0, total, out=np.zeros_like(total), where=total > 0)
+    if utility == "engagement":
+        np.multiply(weights, scores, out=weights)
+    out = weights @ inverse
+    if rule == "linear" and utility == "exposure":
+        out += (total == 0).sum() / n  # zero-affinity users are served uniformly
+    return out
+
+
 def user_utilities(scores: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
     """(K,) user engagement ``v_k = sum_i p_ki x_ki``."""
     return (probabilities * scores).sum(axis=1)
@@ -131,6 +165,58 @@ def deviation_probabilities(
     take = _top_take(others, weights, k - 1)
     log_rest = logsumexp(others / temperature, b=take, axis=1)
     return inclusion * expit(z_candidates - log_rest[:, None])
+
+
+def all_deviation_utilities(users_t, profile, rule, temperature=1.0, utility="engagement"):
+    """(n, dim): row ``i`` is producer ``i``'s utility at every basis vector, others fixed.
+
+    For ``softmax`` and ``linear`` serving, producer-major from ``users_t`` (dim, n_users), in
+    one pass over the users per producer: the others' partition function (softmax, with
+    exponentials shifted by each user's largest score) or total score (linear) comes from
+    prefix and suffix sums over producers: sums of positive terms, so nothing cancels
+    (subtracting a producer's own term from the total could). Returns None where that does
+    not apply (other rules, or users whose score range over ``690 * temperature`` would
+    underflow); use :func:`deviation_probabilities` per producer then.
+    """
+    n = profile.shape[0]
+    if rule not in ("softmax", "linear") or n < 2:
+        return None
+    engaged = utility == "engagement"
+    scores = profile @ users_t  # (n, n_users)
+    if rule == "softmax":
+        shift = np.maximum(scores.max(axis=0), users_t.max(axis=0))
+        low = np.minimum(scores.min(axis=0), users_t.min(axis=0))
+        if ((shift - low) >= 690.0 * temperature).any():
+            return None
+        terms = np.exp((scores - shift) / temperature)
+        cand = np.exp((users_t - shift) / temperature)  # (dim, n_users)
+        weight = users_t * cand if engaged else cand
+    else:
+        terms, cand = scores, users_t
+        weight = users_t * users_t if engaged else users_t
+    # The others of each producer: exclusive prefix and suffix sums down the producer axis,
+    # shifted rather than subtracted (a producer's own term can dwarf the others').
+    # (Running sums row by row: a cumsum down axis 0 strides through memory and is slower.)
+    rest = np.empty_like(terms)
+    rest[0] = 0.0
+    for i in range(1, n):
+        np.add(rest[i - 1], terms[i - 1], out=rest[i])
+    suffix = np.zeros(terms.shape[1])
+    for i in range(n - 1, -1, -1):
+        rest[i] += suffix
+        suffix += terms[i]
+    out = np.empty((n, users_t.shape[0]))
+    buffer = np.empty_like(cand)  # one buffer for every producer: no fresh temporaries
+    fill = 0.0 if engaged else 1.0 / n  # linear: users with zero affinity to everybody
+    for i in range(n):
+        den = np.add(cand, rest[i], out=buffer)
+        if rule == "linear" and not (den > 0).all():
+            p = np.full(den.shape, fill)
+            np.divide(weight, den, out=p, where=den > 0)
+        else:
+            p = np.divide(weight, den, out=den)
+        out[i] = p.sum(axis=1)
+    return out
 
 
 def _rank_against(candidates, others, weights):

@@ -158,3 +158,30 @@ def test_float32_precision_is_close_and_reaches_an_equilibrium(rule):
     result = rq.best_response_dynamics(single, seed=0, tol=1e-5)
     assert result.converged
     assert double.is_nash(result.profile, tol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("rule", "temperature"),
+    [("softmax", 1.0), ("softmax", 0.01), ("softmax", 1e-4), ("linear", 1.0)],
+)
+@pytest.mark.parametrize("utility", ["engagement", "exposure"])
+def test_all_deviations_at_once_match_naive(rule, temperature, utility):
+    """The vectorised best deviations of mixed profiles (regrets, is_nash) vs the naive loop."""
+    from recsys_eq_env import serving
+
+    for users, n, rng in random_games(rule, temperature, None):
+        dim = users.shape[1]
+        game = rq.EngagementGame(users, n, rule, temperature, utility)
+        profile = rng.dirichlet(np.ones(dim), n)
+        naive = np.array(
+            [
+                naive_deviation_utilities(users, profile, i, rule, temperature, None, utility)
+                for i in range(n)
+            ]
+        )
+        table = serving.all_deviation_utilities(game.users.T, profile, rule, temperature, utility)
+        if table is not None:  # None: tiny temperatures go through the log-space path
+            np.testing.assert_allclose(table, naive, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(
+            game.best_deviations(profile), naive.max(axis=1), rtol=1e-12, atol=1e-15
+        )
