@@ -62,7 +62,7 @@ class Hedge(_Learner):
     def __init__(
         self,
         game: EngagementGame,
-        learning_rate: float = 10.0,
+        learning_rate: float = 300.0,
         seed=None,
         action_type: str = "discrete",
     ):

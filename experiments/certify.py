@@ -19,7 +19,7 @@ import recsys_eq_env as rq
 from recsys_eq_env.continuous import utility_and_gradient
 
 from .config import Config, RunSpec, Serving, serving_order, temperature_value
-from .populations import game as cell_game
+from .populations import spec_game
 
 
 def certify_specs(config: Config) -> list[RunSpec]:
@@ -50,15 +50,7 @@ def certify_specs(config: Config) -> list[RunSpec]:
 
 def certify_one(spec: RunSpec, starts: int) -> list[dict]:
     """Rows, one per occupied feature of the equilibrium reached from the spec's seed."""
-    game = cell_game(
-        spec.dataset,
-        spec.n_users,
-        spec.dim,
-        spec.embedding_seed,
-        spec.n_producers,
-        spec.rule,
-        spec.temperature,
-    )
+    game = spec_game(spec)
     result = rq.best_response_dynamics(game, seed=spec.seed, max_iter=spec.max_iter)
     if not result.converged:
         return []

@@ -193,8 +193,11 @@ def _out(args, config) -> Path:
     return args.out if args.out is not None else Path("results") / config.name
 
 
-def _prepare(specs, args) -> float:
-    """Compute the real-data embeddings the specs need (once, in parallel); return seconds."""
+def _prepare(specs, args) -> tuple[float, int]:
+    """Compute the real-data embeddings the specs need (once, in parallel).
+
+    Returns the seconds it took and how many had to be computed (0: all were cached).
+    """
     from .grid import default_jobs
     from .populations import prepare
 
@@ -202,8 +205,8 @@ def _prepare(specs, args) -> float:
     count = prepare(specs, n_jobs=args.jobs or default_jobs(), progress=not args.no_progress)
     seconds = time.perf_counter() - start
     if count:
-        print(f"embeddings: {count} ready in {seconds:.1f}s", flush=True)
-    return seconds
+        print(f"embeddings: {count} computed in {seconds:.1f}s", flush=True)
+    return seconds, count
 
 
 def _experiment(name, config, out, args, prepare: bool = True):
@@ -283,17 +286,19 @@ def run_reproduce(args) -> int:
     out = _out(args, config)
     out.mkdir(parents=True, exist_ok=True)
     tag = f" [{', '.join(config.datasets)}]"
+    # Only stages that did work are recorded: a resumed, finished stage keeps its time.
     stages = {}
-    embeddings = _prepare(expand(config, "exp1") + expand(config, "exp2"), args)
-    if any(not d.startswith("synthetic-") for d in config.datasets):
-        stages["embeddings (NMF)" + tag] = embeddings
+    seconds, computed = _prepare(expand(config, "exp1") + expand(config, "exp2"), args)
+    if computed:
+        stages[f"embeddings (NMF, {computed})" + tag] = seconds
     for name, label in (
         ("exp1", "exp1 (iterations to equilibrium)"),
         ("exp2", "exp2 (equilibria over serving rules)"),
     ):
         start = time.perf_counter()
-        _experiment(name, config, out, args, prepare=False)
-        stages[label + tag] = time.perf_counter() - start
+        summary = _experiment(name, config, out, args, prepare=False)
+        if summary.new:
+            stages[label + tag] = time.perf_counter() - start
     start = time.perf_counter()
     _certify(config, out, args)
     stages["certify (continuous deviations)"] = time.perf_counter() - start
@@ -301,7 +306,7 @@ def run_reproduce(args) -> int:
     start = time.perf_counter()
     plot_all(exp1, exp2, out / "figures")
     stages["figures"] = time.perf_counter() - start
-    record_invocation(out, _command(f"reproduce --config {config.name}"), stages, args.engine)
+    record_invocation(out, _command(f"reproduce --config {config.name}"), stages)
     report = build_report(out)
     print(f"reproduce: {sum(stages.values()):.1f}s in all; report {report}")
     return 0
@@ -317,18 +322,17 @@ def run_compare(args) -> int:
     study = load_study("compare-quick" if args.quick else args.study)
     out = args.out if args.out is not None else Path("results") / study.name
     start = time.perf_counter()
-    curves = run_study(
+    curves, ran = run_study(
         study, out, n_jobs=args.jobs or default_jobs(), progress=not args.no_progress
     )
     seconds = time.perf_counter() - start
     plot_compare(curves, out / "figures")
     with pd_options():
         print(final_table(curves).to_string())
+    stage = f"compare ({study.name}, {curves['key'].nunique()} cells)"
     record_invocation(
-        out,
-        _command(f"compare --study {study.name}"),
-        {f"compare ({study.name}, {curves['key'].nunique()} cells)": seconds},
-    )
+        out, _command(f"compare --study {study.name}"), {stage: seconds} if ran else {}
+    )  # a resumed study keeps its time
     report = build_report(out)
     print(f"compare: {curves['key'].nunique()} cells in {seconds:.1f}s; report {report}")
     return 0

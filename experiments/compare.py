@@ -42,6 +42,15 @@ STEP_UNITS = {
     "independent_ppo": "joint env steps",
 }
 SORT = ["dim", "n_producers", "serving", "seed", "learner", "step"]
+#: What every checkpoint logs (besides features_occupied); see :func:`profile_metrics`.
+METRICS = (
+    "nash_conv_per_user",
+    "tvd_to_best_response",
+    "tvd_to_users",
+    "concentration",
+    "producer_utility_mean",
+    "user_utility_mean",
+)
 
 
 @dataclass(frozen=True)
@@ -208,31 +217,29 @@ def _exponentiated_gradient(game, cfg, seed, count, log):
             learner.step()
 
 
-def _evaluate(game, policies, seed, episode_length, observe_id):
-    """The profile after a deterministic episode of the policies (one shared or a dict)."""
-    from agents import rollout
-
-    env = rq.parallel_env(
+def _learning_env(game, episode_length, observe_id):
+    """The env PPO learners train and are evaluated in: signed actions, no regrets in infos."""
+    return rq.parallel_env(
         game=game,
         action_type="signed",
         observe_id=observe_id,
         info_regrets=False,
         max_steps=episode_length,
     )
+
+
+def _evaluate(game, policies, seed, episode_length, observe_id):
+    """The profile after a deterministic episode of the policies (one shared or a dict)."""
+    from agents import rollout
+
+    env = _learning_env(game, episode_length, observe_id)
     return rollout(env, policies, seed=seed).final_profile
 
 
 def _shared_ppo(game, cfg, seed, count, log):
     from agents.sb3 import shared_ppo
 
-    env = rq.parallel_env(
-        game=game,
-        action_type="signed",
-        observe_id=True,
-        info_regrets=False,
-        max_steps=cfg["episode_length"],
-    )
-    model = shared_ppo(env, seed=seed, **cfg["ppo"])
+    model = shared_ppo(_learning_env(game, cfg["episode_length"], True), seed=seed, **cfg["ppo"])
     marks = _checkpoints(cfg["timesteps"], count)
     done = 0
     for mark in marks:
@@ -245,10 +252,9 @@ def _shared_ppo(game, cfg, seed, count, log):
 def _independent_ppo(game, cfg, seed, count, log):
     from agents.sb3 import IndependentPPO
 
-    env = rq.parallel_env(
-        game=game, action_type="signed", info_regrets=False, max_steps=cfg["episode_length"]
+    learner = IndependentPPO(
+        _learning_env(game, cfg["episode_length"], False), seed=seed, **cfg["ppo"]
     )
-    learner = IndependentPPO(env, seed=seed, **cfg["ppo"])
     marks = _checkpoints(cfg["timesteps"], count)
     done = 0
     for mark in marks:
@@ -263,7 +269,7 @@ def _independent_ppo(game, cfg, seed, count, log):
 
 
 def run_study(study: StudyConfig, out, n_jobs: int = 1, progress: bool = True):
-    """Every cell, in parallel and resumably; returns the consolidated curves."""
+    """Every cell, in parallel and resumably; returns the curves and how many cells ran now."""
     from joblib import Parallel, delayed
     from tqdm.auto import tqdm
 
@@ -287,21 +293,19 @@ def run_study(study: StudyConfig, out, n_jobs: int = 1, progress: bool = True):
     finally:
         bar.close()
     table = store.consolidate(keys=None)
-    return table[table["key"].isin({c.key for c in cells(study)})].reset_index(drop=True)
+    curves = table[table["key"].isin({c.key for c in cells(study)})].reset_index(drop=True)
+    return curves, len(todo)
+
+
+def final_rows(curves: pd.DataFrame) -> pd.DataFrame:
+    """Each learner's last checkpoint on each cell."""
+    return curves.sort_values("step").groupby(["key", "learner"]).tail(1)
 
 
 def final_table(curves: pd.DataFrame) -> pd.DataFrame:
     """Where each learner ends, averaged over cells: one row per (serving, learner)."""
-    last = curves.sort_values("step").groupby(["key", "learner"]).tail(1)
-    metrics = [
-        "nash_conv_per_user",
-        "tvd_to_best_response",
-        "tvd_to_users",
-        "concentration",
-        "producer_utility_mean",
-        "user_utility_mean",
-    ]
-    table = last.groupby(["serving", "learner"])[metrics].mean()
+    last = final_rows(curves)
+    table = last.groupby(["serving", "learner"])[list(METRICS)].mean()
     equilibrium = last.assign(at_equilibrium=last["nash_conv_per_user"] <= 1e-6)
     table["at equilibrium (cells)"] = (
         equilibrium.groupby(["serving", "learner"])["at_equilibrium"].sum().astype(int).astype(str)

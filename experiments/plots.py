@@ -221,17 +221,21 @@ def compare_figure(curves: pd.DataFrame):
         )
         if name in set(curves["learner"])
     ]
+    grid = np.linspace(0.0, 1.0, 41)
     for c, serving in enumerate(servings):
-        block = curves[curves["serving"] == serving].copy()
-        block["progress"] = block["step"] / block.groupby(["key", "learner"])["step"].transform(
-            "max"
-        ).replace(0, 1)
-        block["progress"] = block["progress"].round(2)
+        block = curves[curves["serving"] == serving]
         for r, (metric, label, log) in enumerate(COMPARE_METRICS):
             ax = axes[r, c]
             for learner in learners:
-                line = block[block["learner"] == learner].groupby("progress")[metric].mean()
-                ax.plot(line.index, line.values, marker="o", ms=2.5, label=learner)
+                # Every cell's curve on a common grid of training progress, then the mean:
+                # cells differ in length (best response stops at its own equilibrium).
+                lines = []
+                for _, cell in block[block["learner"] == learner].groupby("key"):
+                    steps = cell["step"].to_numpy(dtype=float)
+                    progress = steps / steps.max() if steps.max() > 0 else np.zeros_like(steps)
+                    lines.append(np.interp(grid, progress, cell[metric].to_numpy(dtype=float)))
+                if lines:
+                    ax.plot(grid, np.mean(lines, axis=0), label=learner)
             if log:
                 ax.set_yscale("symlog", linthresh=1e-6)
             ax.set_ylabel(label, fontsize=8)

@@ -57,7 +57,8 @@ def _build(dataset: str, n_users: int, dim: int, seed: int) -> np.ndarray:
 def prepare(specs, n_jobs: int = 1, progress: bool = True) -> int:
     """Compute (and cache on disk) every real-data embedding the specs need, in parallel.
 
-    Returns how many embeddings were needed. Synthetic populations are cheap and skipped.
+    Returns how many had to be computed (not already cached). Synthetic populations are cheap
+    and skipped.
     """
     from joblib import Parallel, delayed
     from tqdm.auto import tqdm
@@ -65,7 +66,8 @@ def prepare(specs, n_jobs: int = 1, progress: bool = True) -> int:
     needed = sorted(
         {(s.dataset, s.dim, s.embedding_seed) for s in specs if s.dataset in datasets.DATASETS}
     )
-    if not needed:
+    missing = sum(not datasets.is_cached(*key) for key in needed)
+    if not missing:
         return 0
     for name in {d for d, _, _ in needed}:  # fetch/verify raw files once, in this process
         datasets.raw_file(name)
@@ -74,11 +76,24 @@ def prepare(specs, n_jobs: int = 1, progress: bool = True) -> int:
     for _ in jobs(delayed(_embed)(*key) for key in needed):
         bar.update()
     bar.close()
-    return len(needed)
+    return missing
 
 
 def _embed(dataset, dim, seed):
     datasets.load_factors(dataset, dim, seed, progress=False)
+
+
+def spec_game(spec) -> rq.EngagementGame:
+    """The game of a run spec's cell (cached)."""
+    return game(
+        spec.dataset,
+        spec.n_users,
+        spec.dim,
+        spec.embedding_seed,
+        spec.n_producers,
+        spec.rule,
+        spec.temperature,
+    )
 
 
 @lru_cache(maxsize=16)

@@ -37,7 +37,7 @@ PAPER_DATASET = "synthetic-uniform"
 DASH = "—"
 
 
-def record_invocation(folder, command: str, stages: dict[str, float], engine: str | None = None):
+def record_invocation(folder, command: str, stages: dict[str, float]):
     """Add a command and its stage times to ``report.json`` (kept across invocations)."""
     path = Path(folder) / "report.json"
     record = json.loads(path.read_text()) if path.exists() else {}
@@ -45,8 +45,6 @@ def record_invocation(folder, command: str, stages: dict[str, float], engine: st
     if command not in record["commands"]:
         record["commands"].append(command)
     record.setdefault("stages", {}).update({k: round(v, 1) for k, v in stages.items()})
-    if engine is not None:
-        record["engine"] = engine
     record["machine"] = (
         f"{platform.python_implementation()} {platform.python_version()}, {_cores()} cores"
     )
@@ -74,13 +72,9 @@ def build_report(folder) -> Path:
         "",
         f"Generated on {time.strftime('%Y-%m-%d %H:%M')} ({record.get('machine', '')}) by "
         + ", ".join(f"`{c}`" for c in commands)
-        + ". "
-        + (
-            f"Engine `{record['engine']}`: best-response agents acting in the PettingZoo env. "
-            if record.get("engine") == "rollout"
-            else ""
-        )
-        + "Times are wall-clock on this machine.",
+        + ". Every run is an episode of the PettingZoo env in which every producer is a "
+        "best-response agent, unless its command says `--engine direct` (the core dynamics, "
+        "which give identical rows: tested). Times are wall-clock on this machine.",
         "",
         "| stage | time |",
         "|---|---|",
@@ -258,7 +252,7 @@ def _certify_section(table, summary):
 
 def _learning_section(curves: pd.DataFrame):
     """The comparison table and a reading of it, generated from the numbers."""
-    from .compare import LEARNERS, STEP_UNITS, final_table
+    from .compare import LEARNERS, STEP_UNITS, final_rows, final_table
 
     final = final_table(curves)
     lines = [
@@ -279,7 +273,7 @@ def _learning_section(curves: pd.DataFrame):
     for (serving, learner), row in final.iterrows():
         cells = [v if isinstance(v, str) else _cell(v) for v in row.to_numpy()]
         lines.append(f"| {serving} | {learner} | " + " | ".join(cells) + " |")
-    last = curves.sort_values("step").groupby(["key", "learner"]).tail(1)
+    last = final_rows(curves)
     n_cells = curves["key"].nunique()
     lines += ["", "Reading (generated from the table and the curves):", ""]
     for learner in LEARNERS:

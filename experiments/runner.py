@@ -7,7 +7,7 @@ from agents import BestResponseAgent, rollout
 
 from .config import RunSpec, temperature_value
 from .metrics import equilibrium_metrics
-from .populations import game as cell_game
+from .populations import spec_game
 
 ENGINES = ("rollout", "direct")
 
@@ -19,15 +19,7 @@ def run_one(spec: RunSpec, engine: str = "rollout") -> dict:
     env that terminates at equilibrium; ``direct``: :func:`recsys_eq_env.best_response_dynamics`.
     Both make the same moves from the same seed, so they give the same row.
     """
-    game = cell_game(
-        spec.dataset,
-        spec.n_users,
-        spec.dim,
-        spec.embedding_seed,
-        spec.n_producers,
-        spec.rule,
-        spec.temperature,
-    )
+    game = spec_game(spec)
     seed = spec.seed
     if engine == "direct":
         result = rq.best_response_dynamics(game, seed=seed, max_iter=spec.max_iter)

@@ -156,8 +156,7 @@ def load_factors(
     dim = _checks.check_int(dim, "dim", minimum=1)
     seed = _checks.check_int(seed, "seed", minimum=0)
     raw, raw_sha = _raw_file(info, data_path(data_home), download, progress)
-    cache = cache_path(cache_home) / "embeddings" / info.name / f"protocol-v{PROTOCOL_VERSION}"
-    stem = cache / f"nmf_dim{dim}_seed{seed}"
+    stem = _cache_stem(info, dim, seed, cache_home)
     cached = _read_cache(stem, raw_sha)
     if cached is not None:
         return cached
@@ -192,6 +191,17 @@ def users_from_ratings(
     table = check_ratings(ratings, rating_scale, duplicates)
     factors, _ = nmf_factors(table, dim, seed, rating_scale)
     return _normalise(factors)
+
+
+def is_cached(name: str, dim: int, seed: int, cache_home=None) -> bool:
+    """Whether an embedding is in the cache (its checksum is verified when it is loaded)."""
+    stem = _cache_stem(_dataset(name), dim, seed, cache_home)
+    return stem.with_suffix(".npz").exists() and stem.with_suffix(".json").exists()
+
+
+def _cache_stem(info: DatasetInfo, dim: int, seed: int, cache_home=None) -> Path:
+    folder = cache_path(cache_home) / "embeddings" / info.name / f"protocol-v{PROTOCOL_VERSION}"
+    return folder / f"nmf_dim{dim}_seed{seed}"
 
 
 def raw_file(name: str, data_home=None, download: bool = True, progress: bool = True) -> Path:

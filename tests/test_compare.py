@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from experiments.cli import main
-from experiments.compare import LEARNERS, cells, final_table, load_study, run_study
+from experiments.compare import LEARNERS, METRICS, cells, final_table, load_study, run_study
 
 TINY = """
 dataset: synthetic-uniform
@@ -40,24 +40,19 @@ def tiny(tmp_path):
 
 def test_study_logs_every_learner_and_resumes(tiny, tmp_path):
     study = load_study(str(tiny))
-    curves = run_study(study, tmp_path, n_jobs=1, progress=False)
+    curves, ran = run_study(study, tmp_path, n_jobs=1, progress=False)
+    assert ran == 2
     assert set(curves["learner"]) == set(LEARNERS)
     assert curves["key"].nunique() == len(cells(study)) == 2
     for _, block in curves.groupby(["key", "learner"]):
         assert block["step"].is_monotonic_increasing and block["step"].iloc[0] == 0
         assert len(block) >= 2
-    for column in (
-        "nash_conv_per_user",
-        "tvd_to_best_response",
-        "tvd_to_users",
-        "concentration",
-        "producer_utility_mean",
-        "user_utility_mean",
-    ):
+    for column in METRICS:
         assert curves[column].notna().all()
     best = curves[curves["learner"] == "best_response"].groupby("key").tail(1)
     assert (best["nash_conv_per_user"] <= 1e-6).all() and (best["tvd_to_best_response"] == 0).all()
-    again = run_study(study, tmp_path, n_jobs=1, progress=False)  # nothing left to run
+    again, ran = run_study(study, tmp_path, n_jobs=1, progress=False)  # nothing left to run
+    assert ran == 0
     pd.testing.assert_frame_equal(again, curves)
     final = final_table(curves)
     assert len(final) == 2 * len(LEARNERS)

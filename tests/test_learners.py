@@ -38,7 +38,8 @@ def random_reward(env, seed=2):
 @pytest.mark.parametrize(
     ("weights", "n", "temperature"), [([60, 40], 5, 0.5), ([55, 45], 8, 1.0), ([70, 30], 6, 0.1)]
 )
-def test_hedge_reaches_the_closed_form_equilibrium(weights, n, temperature):
+@pytest.mark.parametrize("learning_rate", [10.0, 300.0])  # slow, and the default
+def test_hedge_reaches_the_closed_form_equilibrium(weights, n, temperature, learning_rate):
     """Single-minded users on two features: a producer on j earns
     w_j e^{1/tau} / ((e^{1/tau} - 1) n_j + n) (MODEL.md section 2); the equilibrium counts
     are those no producer can leave profitably."""
@@ -55,7 +56,7 @@ def test_hedge_reaches_the_closed_form_equilibrium(weights, n, temperature):
     ]
     assert len(closed_form) == 1
     game = rq.EngagementGame(single_minded_users(weights), n, "softmax", temperature)
-    hedge = Hedge(game, learning_rate=10.0, seed=0)
+    hedge = Hedge(game, learning_rate=learning_rate, seed=0)
     for _ in range(300):
         hedge.step()
     counts = np.bincount(hedge.log_weights.argmax(axis=1), minlength=2)
