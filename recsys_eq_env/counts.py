@@ -77,18 +77,23 @@ class CountOracle:
             # differences of numbers of order 1/tau would lose digits.
             self._z_unsafe = z[self._unsafe] - z_max[self._unsafe, None]
             self._f_unsafe = None if engaged is None else engaged[self._unsafe]
+            # Users summed by a mat-vec, which costs less than a reduction on small arrays.
+            small = self._safe.size <= CHUNK and self._unsafe.size == 0 and dtype == np.float64
+            self._ones = np.ones(self._safe.size) if small else None
         if rule == "topk_softmax":
             self._prepare_topk(engaged)
 
     # ------------------------------------------------------------------ public API
-    def row(self, counts: np.ndarray, a: int) -> np.ndarray:
+    def row(self, counts: np.ndarray, a: int, n_total: float | None = None) -> np.ndarray:
         """(dim,) utility of a producer now on feature ``a`` after moving to each feature.
 
-        ``counts`` must include the producer itself (``counts[a] >= 1``).
+        ``counts`` must include the producer itself (``counts[a] >= 1``); ``n_total``, their
+        sum, may be passed by callers that know it (the dynamics' hot loop), else it is computed.
         """
         others = counts.astype(np.float64)
         others[a] -= 1.0
-        n_total = float(counts.sum())
+        if n_total is None:
+            n_total = float(counts.sum())
         rule = self.rule
         if n_total == 1.0:
             return self._served_all.copy()
@@ -177,9 +182,9 @@ class CountOracle:
 
     def _softmax_row(self, others):
         weights = others.astype(self._buffer.dtype, copy=False)
-        if self._safe.size <= CHUNK and self._unsafe.size == 0:  # one chunk (small populations)
-            buf = np.add(self._a_t, weights @ self._a_t, out=self._buffer[:, : self._safe.size])
-            return np.divide(self._wa_t, buf, out=buf).sum(axis=1, dtype=np.float64)
+        if self._ones is not None:  # one float64 chunk (small populations): fewest NumPy calls
+            buf = np.add(self._a_t, weights @ self._a_t, out=self._buffer)
+            return np.divide(self._wa_t, buf, out=buf) @ self._ones
         out = np.zeros(self.dim)
         for lo, hi in self._chunks(self._safe.size):
             a, wa = self._a_t[:, lo:hi], self._wa_t[:, lo:hi]
@@ -270,6 +275,6 @@ def improvement(row: np.ndarray, a: int, tol: float = 1e-9) -> tuple[bool, int]:
     The paper's rule (MODEL.md section 3): improvement means
     ``best > current + tol * max(|current|, 1e-12)``; ties go to the lowest feature index.
     """
-    best = int(np.argmax(row))
-    current = row[a]
-    return bool(row[best] > current + tol * max(abs(current), 1e-12)), best
+    best = int(row.argmax())
+    current = float(row[a])
+    return float(row[best]) > current + tol * max(abs(current), 1e-12), best

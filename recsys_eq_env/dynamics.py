@@ -81,30 +81,35 @@ def best_response_dynamics(
     start = assignment.copy()
     counts = np.bincount(assignment, minlength=dim)
     oracle = game.oracle
+    # Python lists in the loop: on small populations a row costs ~20 us and NumPy scalar
+    # indexing per producer would be a sizeable share of an iteration.
+    features = assignment.tolist()
+    n_total = float(n)
     moves = []
     converged = False
     while True:
-        order = rng.permutation(n)
         decisions: dict[int, tuple[bool, int]] = {}
         mover = -1
-        for i in order:
-            a = int(assignment[i])
-            if a not in decisions:
-                decisions[a] = improvement(oracle.row(counts, a), a, tol)
-            if decisions[a][0]:
-                mover = int(i)
+        for i in rng.permutation(n).tolist():
+            a = features[i]
+            decision = decisions.get(a)
+            if decision is None:
+                decision = decisions[a] = improvement(oracle.row(counts, a, n_total), a, tol)
+            if decision[0]:
+                mover = i
                 break
         if mover < 0:
             converged = True
             break
         if len(moves) == max_iter:
             break
-        a = int(assignment[mover])
+        a = features[mover]
         b = decisions[a][1]
-        assignment[mover] = b
+        features[mover] = b
         counts[a] -= 1
         counts[b] += 1
         moves.append((mover, a, b))
+    assignment = np.array(features, dtype=np.int64)
     return DynamicsResult(
         profile=profile_from_assignment(assignment, dim),
         assignment=assignment,
