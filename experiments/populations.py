@@ -66,17 +66,17 @@ def prepare(specs, n_jobs: int = 1, progress: bool = True) -> int:
     needed = sorted(
         {(s.dataset, s.dim, s.embedding_seed) for s in specs if s.dataset in datasets.DATASETS}
     )
-    missing = sum(not datasets.is_cached(*key) for key in needed)
+    missing = [key for key in needed if not datasets.is_cached(*key)]
     if not missing:
         return 0
-    for name in {d for d, _, _ in needed}:  # fetch/verify raw files once, in this process
+    for name in {d for d, _, _ in missing}:  # fetch/verify raw files once, in this process
         datasets.raw_file(name)
-    bar = tqdm(total=len(needed), desc="embeddings", unit="emb", disable=not progress)
+    bar = tqdm(total=len(missing), desc="embeddings", unit="emb", disable=not progress)
     jobs = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-    for _ in jobs(delayed(_embed)(*key) for key in needed):
+    for _ in jobs(delayed(_embed)(*key) for key in missing):
         bar.update()
     bar.close()
-    return missing
+    return len(missing)
 
 
 def _embed(dataset, dim, seed):

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -284,7 +285,7 @@ certify:
 """
 
 
-def test_real_dataset_through_the_cli(tmp_path, monkeypatch):
+def test_real_dataset_through_the_cli(tmp_path, monkeypatch, capsys):
     """MovieLens from ../shared/data: one NMF embedding, cached, then the grid on it."""
     from test_datasets import shared
 
@@ -305,10 +306,24 @@ def test_real_dataset_through_the_cli(tmp_path, monkeypatch):
         "1",
     ]
     assert main(["exp2", *args]) == 0
+    assert "embeddings: 1 computed" in capsys.readouterr().out
     table = pd.read_parquet(out / "exp2.parquet")
     assert set(table["dataset"]) == {"movielens-100k"} and len(table) == 4
     assert (table["n_users"] == 943).all()
     assert list((tmp_path / "cache").rglob("nmf_dim3_seed13.npz"))
+    assert main(["exp1", *args]) == 0  # same embedding: read from the cache
+    assert "embeddings:" not in capsys.readouterr().out
+
+    # A grid that needs one cached and one new embedding computes only the new one.
+    from experiments import populations
+
+    computed = []
+    monkeypatch.setattr(populations, "_embed", lambda *key: computed.append(key))
+    monkeypatch.setenv("RECSYS_EQ_DATA", str(data))
+    specs = expand(load_config(str(config)), "exp2")
+    wider = specs + [replace(s, dim=4) for s in specs]
+    assert populations.prepare(wider, n_jobs=1, progress=False) == 1
+    assert computed == [("movielens-100k", 4, 13)]
 
 
 def test_plot_reads_tables_and_never_recomputes(tiny, tmp_path, monkeypatch):
