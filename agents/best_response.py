@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from recsys_eq_env import EngagementGame
-from recsys_eq_env._checks import check_choice
-from recsys_eq_env.counts import improvement
-from recsys_eq_env.env import ACTION_TYPES, OBSERVATIONS, EngagementEnv
+from recsys_eq_env import EngagementGame, continuous
+from recsys_eq_env._checks import check_choice, check_tol
+from recsys_eq_env.counts import improvement, strictly_improves
+from recsys_eq_env.env import ACTION_TYPES, OBSERVATIONS, EngagementEnv, action_for
 
 MEMO_SIZE = 4096
 
@@ -26,6 +26,11 @@ class BestResponseAgent:
     the game's cached deviation table with the env and every other agent. If the others play
     mixed content the mass is read as counts, which is exact for ``linear`` and ``uniform``
     serving and an approximation otherwise; use ``observation="full"`` for an exact answer.
+
+    ``deviations`` is what it may move to: ``"basis"`` (the paper's heuristic; always with
+    discrete actions) or ``"simplex"`` (its best response over the whole simplex, which
+    exposure games need). By default it follows the game's ``default_deviations`` where its
+    actions allow it.
     """
 
     def __init__(
@@ -34,13 +39,20 @@ class BestResponseAgent:
         action_type: str = "discrete",
         observation: str = "aggregate",
         tol: float = 1e-9,
+        deviations: str | None = None,
     ):
         if not isinstance(game, EngagementGame):
             raise TypeError(f"game must be an EngagementGame, got {type(game).__name__}")
         self.game = game
         self.action_type = check_choice(action_type, "action_type", ACTION_TYPES)
         self.observation = check_choice(observation, "observation", OBSERVATIONS)
-        self.tol = float(tol)
+        self.tol = check_tol(tol)
+        if deviations is None and self.action_type == "discrete":
+            deviations = "basis"
+        self.deviations = game.check_deviations(deviations)
+        if self.deviations == "simplex" and self.action_type == "discrete":
+            raise ValueError("deviations='simplex' needs simplex or signed actions, not discrete")
+        self._simplex = self.deviations == "simplex" and not continuous.vertex_is_optimal(game)
         d, n = game.dim, game.n_producers
         self._middle = d if observation == "aggregate" else n * d
         base = d + self._middle + 1  # own content, aggregate or profile, own reward
@@ -60,7 +72,7 @@ class BestResponseAgent:
         env = env.unwrapped
         if not isinstance(env, EngagementEnv):
             raise TypeError(f"env must be an EngagementEnv, got {type(env).__name__}")
-        return cls(env.game, env.action_type, env.observation, env.tol)
+        return cls(env.game, env.action_type, env.observation, env.tol, env.deviations)
 
     def predict(self, observation, state=None, episode_start=None, deterministic=True):
         raw = np.asarray(observation)
@@ -88,11 +100,13 @@ class BestResponseAgent:
         if self.observation == "aggregate" and on_basis and _whole(middle):
             counts = np.rint(middle).astype(np.int64)
             counts[a] += 1
-            analysis = self.game.analyse_counts(counts, self.tol)
-            improves, best = bool(analysis.improving[a]), int(analysis.best[a])
+            analysis = self.game.analyse_counts(counts, self.tol, self.deviations)
+            improves, content = bool(analysis.improving[a]), analysis.responses[a]
         else:
-            improves, best = self._general(own, middle, a, on_basis)
-        return self._action(own, a, improves, best)
+            improves, content = self._general(own, middle, a, on_basis)
+        if not improves:
+            return a if self.action_type == "discrete" else action_for(None, self.action_type, d)
+        return action_for(content, self.action_type)
 
     def _general(self, own, middle, a, on_basis):
         """Best response against others given as mass per feature or as a full profile."""
@@ -104,21 +118,19 @@ class BestResponseAgent:
             mine = int(np.argmin(np.abs(profile - own).max(axis=1)))  # any identical row will do
             others = game.users @ np.delete(profile, mine, axis=0).T
             weights = np.ones(others.shape[1])
+        current = game.utilities_against(others, weights, (game.users @ own)[:, None])[0]
+        if self._simplex:
+            response = continuous.best_simplex_response(game, others, weights, current=own)
+            return bool(strictly_improves(response.value, current, self.tol)), response.content
         row = game.utilities_against(others, weights)
         if on_basis:
-            return improvement(row, a, self.tol)
-        current = game.utilities_against(others, weights, (game.users @ own)[:, None])[0]
-        best = int(np.argmax(row))
-        return bool(row[best] > current + self.tol * max(abs(current), 1e-12)), best
-
-    def _action(self, own, a, improves, best):
-        if self.action_type == "discrete":
-            return best if improves else a
-        if improves:
-            action = np.zeros(self.game.dim, dtype=np.float32)
-            action[best] = 1.0
-            return action
-        return own.astype(np.float32)
+            improves, best = improvement(row, a, self.tol)
+        else:
+            best = int(np.argmax(row))
+            improves = bool(strictly_improves(float(row[best]), current, self.tol))
+        content = np.zeros(game.dim)
+        content[best] = 1.0
+        return improves, content
 
 
 def _whole(values) -> bool:

@@ -15,6 +15,9 @@ RULES = ("softmax", "linear", "topk_softmax", "uniform", "hardmax")
 UTILITIES = ("engagement", "exposure")
 #: Rows of a profile must sum to 1 within this tolerance.
 L1_TOL = 1e-6
+#: Smallest softmax temperature: below it ``1 / tau`` leaves the range where scores divided by
+#: tau stay finite and distinct (use ``rule="hardmax"`` for the limit tau -> 0).
+MIN_TEMPERATURE = 1e-100
 
 
 def check_int(value, name: str, minimum: int | None = None) -> int:
@@ -35,6 +38,34 @@ def check_positive_float(value, name: str) -> float:
     if not np.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a finite number > 0, got {value}")
     return value
+
+
+def check_temperature(value, name: str = "temperature") -> float:
+    """A softmax temperature: finite, and at least :data:`MIN_TEMPERATURE`."""
+    value = check_positive_float(value, name)
+    if value < MIN_TEMPERATURE:
+        raise ValueError(
+            f"{name} must be >= {MIN_TEMPERATURE:g} (use rule='hardmax' for the limit "
+            f"tau -> 0), got {value:g}"
+        )
+    return value
+
+
+def check_tol(value, name: str = "tol") -> float:
+    """A relative tolerance: a finite real number >= 0 (NaN or inf would make any profile
+    pass an equilibrium check)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    value = float(value)
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return value
+
+
+def check_bool(value, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def check_choice(value, name: str, choices: tuple[str, ...]) -> str:
@@ -66,16 +97,27 @@ def as_float_matrix(array, name: str) -> np.ndarray:
 def as_users(users, name: str = "users") -> np.ndarray:
     """Validate a user matrix and L1-normalise its rows (a copy; the input is untouched)."""
     out = as_float_matrix(users, name)
-    sums = out.sum(axis=1)
-    zero = np.flatnonzero(sums == 0)
+    zero = np.flatnonzero(out.max(axis=1) == 0)
     if zero.size:
         raise ValueError(
             f"{name} row {int(zero[0])} is all zeros ({zero.size} such rows); every user needs "
             "a non-zero embedding"
         )
-    out /= sums[:, None]
+    normalise_rows(out)
     out.setflags(write=False)
     return out
+
+
+def normalise_rows(array: np.ndarray) -> np.ndarray:
+    """L1-normalise the rows of a non-negative array in place, without overflow.
+
+    Each row is first divided by its largest entry, so a row near the largest float (whose
+    plain sum would be inf and turn the row into zeros) or of subnormal numbers normalises
+    like any other. Rows must have a positive entry.
+    """
+    array /= array.max(axis=-1, keepdims=True)
+    array /= array.sum(axis=-1, keepdims=True)
+    return array
 
 
 def as_profile(profile, n_producers: int, dim: int, name: str = "profile") -> np.ndarray:

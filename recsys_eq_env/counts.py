@@ -15,8 +15,12 @@ log-space formulas of :func:`recsys_eq_env.serving.deviation_probabilities`.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from scipy.special import expit, logsumexp
+
+from . import _checks
 
 #: exp(-690) ~ 2e-300 is still a normal double: sums and ratios of such terms keep full precision.
 SAFE_EXPONENT = 690.0
@@ -31,6 +35,11 @@ class CountOracle:
     ``precision="float32"`` halves the memory and time of the softmax and linear hot paths
     (sums are still accumulated in float64 per chunk); utilities are then accurate to about
     1e-6 relative, so compare them with a tolerance of that order (``tol >= 1e-5``).
+
+    The constructor validates its arguments (as :class:`EngagementGame` does); :meth:`row` and
+    :meth:`utilities` trust theirs (they are the dynamics' hot loop): counts of length ``dim``,
+    non-negative, with ``counts[a] >= 1``. One oracle may serve several threads: its scratch
+    buffer is per thread.
     """
 
     def __init__(
@@ -42,6 +51,28 @@ class CountOracle:
         utility: str = "engagement",
         precision: str = "float64",
     ):
+        rule = _checks.check_choice(rule, "rule", _checks.RULES)
+        if rule == "topk_softmax":
+            k = _checks.check_int(k, "k", minimum=1)
+        elif k is not None:
+            raise ValueError(f"k is only used by rule='topk_softmax', got k={k!r}")
+        self._setup(
+            _checks.as_users(users),
+            rule,
+            _checks.check_temperature(temperature),
+            k,
+            _checks.check_choice(utility, "utility", _checks.UTILITIES),
+            _checks.check_choice(precision, "precision", tuple(PRECISIONS)),
+        )
+
+    @classmethod
+    def _trusted(cls, users, rule, temperature, k, utility, precision) -> CountOracle:
+        """An oracle from arguments a game has validated already (no second copy of users)."""
+        oracle = cls.__new__(cls)
+        oracle._setup(users, rule, temperature, k, utility, precision)
+        return oracle
+
+    def _setup(self, users, rule, temperature, k, utility, precision):
         self.users = users
         self.rule = rule
         self.temperature = temperature
@@ -56,10 +87,11 @@ class CountOracle:
             users.sum(axis=0) if engaged is not None else np.full(self.dim, float(self.n_users))
         )
         # Hot paths (softmax, linear) work on feature-major (dim, n_users) arrays, chunk by chunk
-        # through one reused buffer: broadcasting along contiguous rows, no fresh temporaries.
-        # The buffer makes an oracle single-threaded; processes (joblib, Dask) build their own.
-        if rule in ("linear", "softmax", "topk_softmax"):
-            self._buffer = np.empty((self.dim, min(CHUNK, self.n_users)), dtype=dtype)
+        # through one reused buffer per thread: broadcasting along contiguous rows, no fresh
+        # temporaries, and no thread ever writes into another's numbers.
+        self._dtype = dtype
+        self._buffer_shape = (self.dim, min(CHUNK, self.n_users))
+        self._local = threading.local()
         if rule == "linear":
             self._u_t = np.ascontiguousarray(users.T, dtype=dtype)
             self._num_t = self._u_t * self._u_t if engaged is not None else self._u_t
@@ -82,6 +114,23 @@ class CountOracle:
             self._ones = np.ones(self._safe.size) if small else None
         if rule == "topk_softmax":
             self._prepare_topk(engaged)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        del state["_local"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._local = threading.local()
+
+    @property
+    def _buffer(self) -> np.ndarray:
+        """This thread's (dim, chunk) scratch buffer."""
+        buffer = getattr(self._local, "buffer", None)
+        if buffer is None:
+            buffer = self._local.buffer = np.empty(self._buffer_shape, dtype=self._dtype)
+        return buffer
 
     # ------------------------------------------------------------------ public API
     def row(self, counts: np.ndarray, a: int, n_total: float | None = None) -> np.ndarray:
@@ -143,6 +192,7 @@ class CountOracle:
 
     def _linear_row(self, others, n_total):
         weights = others.astype(self._u_t.dtype)
+        scratch = self._buffer
         # Users with zero affinity to every other producer are served by the deviator alone
         # when it scores > 0, else uniformly (MODEL.md: the zero-denominator case).
         fill = 0.0 if self.utility == "engagement" else 1.0 / n_total
@@ -150,7 +200,7 @@ class CountOracle:
         for lo, hi in self._chunks(self.n_users):
             u, num = self._u_t[:, lo:hi], self._num_t[:, lo:hi]
             rest = weights @ u  # total score of the other producers, per user
-            den = np.add(u, rest, out=self._buffer[:, : hi - lo])
+            den = np.add(u, rest, out=scratch[:, : hi - lo])
             if (rest == 0.0).any():
                 p = np.divide(num, den, out=np.full(den.shape, fill, den.dtype), where=den > 0)
             else:
@@ -181,15 +231,16 @@ class CountOracle:
         return p.sum(axis=0)
 
     def _softmax_row(self, others):
-        weights = others.astype(self._buffer.dtype, copy=False)
+        weights = others.astype(self._dtype, copy=False)
+        scratch = self._buffer
         if self._ones is not None:  # one float64 chunk (small populations): fewest NumPy calls
-            buf = np.add(self._a_t, weights @ self._a_t, out=self._buffer)
+            buf = np.add(self._a_t, weights @ self._a_t, out=scratch)
             return np.divide(self._wa_t, buf, out=buf) @ self._ones
         out = np.zeros(self.dim)
         for lo, hi in self._chunks(self._safe.size):
             a, wa = self._a_t[:, lo:hi], self._wa_t[:, lo:hi]
             rest = weights @ a  # shifted partition function of the others, per user
-            buf = np.add(a, rest, out=self._buffer[:, : hi - lo])
+            buf = np.add(a, rest, out=scratch[:, : hi - lo])
             out += np.divide(wa, buf, out=buf).sum(axis=1, dtype=np.float64)
         if self._unsafe.size:
             present = others > 0
@@ -200,7 +251,7 @@ class CountOracle:
 
     def _softmax_utilities(self, counts):
         out = np.zeros(self.dim)
-        weights = counts.astype(self._buffer.dtype)
+        weights = counts.astype(self._dtype)
         for lo, hi in self._chunks(self._safe.size):
             partition = weights @ self._a_t[:, lo:hi]
             out += (self._wa_t[:, lo:hi] @ (1.0 / partition)).astype(np.float64)
@@ -269,12 +320,19 @@ class CountOracle:
         )
 
 
+def strictly_improves(best, current, tol: float = 1e-9):
+    """The paper's strict-improvement rule (MODEL.md section 3), elementwise:
+    ``best > current + tol * max(|current|, 1e-12)``."""
+    if isinstance(current, float):  # the dynamics' hot loop: plain Python arithmetic
+        return best > current + tol * max(abs(current), 1e-12)
+    return best > current + tol * np.maximum(np.abs(current), 1e-12)
+
+
 def improvement(row: np.ndarray, a: int, tol: float = 1e-9) -> tuple[bool, int]:
     """Whether a producer on ``a`` strictly improves, and its best feature.
 
-    The paper's rule (MODEL.md section 3): improvement means
-    ``best > current + tol * max(|current|, 1e-12)``; ties go to the lowest feature index.
+    :func:`strictly_improves` applied to a deviation row; ties go to the lowest feature index.
     """
     best = int(row.argmax())
     current = float(row[a])
-    return float(row[best]) > current + tol * max(abs(current), 1e-12), best
+    return bool(strictly_improves(float(row[best]), current, tol)), best

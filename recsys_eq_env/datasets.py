@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from . import _checks
+from ._io import atomic_path, atomic_write_bytes
 
 PROTOCOL_VERSION = 1
 DUPLICATE_POLICIES = ("keep", "mean", "last", "error")
@@ -472,33 +473,33 @@ def _verify(path: Path, spec: RawFile, info: DatasetInfo) -> str:
             )
         return digest
     read_ratings(info, path)  # no published checksum: the row count is the check
-    _atomic_write_bytes(record, f"{digest}  {path.name}\n".encode())
+    atomic_write_bytes(record, f"{digest}  {path.name}\n".encode())
     return digest
 
 
 def _download(url: str, spec: RawFile, home: Path, progress: bool) -> Path:
+    """Download ``url`` into the dataset's file (extracting a zip member), atomically."""
     target = home / spec.path
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + f".{os.getpid()}.part")
     request = urllib.request.Request(url, headers={"User-Agent": "recsys-eq-env"})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        total = int(response.headers.get("Content-Length") or 0) or None
-        md5 = hashlib.md5()
-        with (
-            open(tmp, "wb") as out,
-            _bar(
-                total=total,
-                unit="B",
-                unit_scale=True,
-                desc=f"download {Path(url).name}",
-                disable=not progress,
-            ) as bar,
-        ):
-            while chunk := response.read(1 << 20):
-                out.write(chunk)
-                md5.update(chunk)
-                bar.update(len(chunk))
-    try:
+    with atomic_path(target) as tmp:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            total = int(response.headers.get("Content-Length") or 0) or None
+            md5 = hashlib.md5()
+            with (
+                open(tmp, "wb") as out,
+                _bar(
+                    total=total,
+                    unit="B",
+                    unit_scale=True,
+                    desc=f"download {Path(url).name}",
+                    disable=not progress,
+                ) as bar,
+            ):
+                while chunk := response.read(1 << 20):
+                    out.write(chunk)
+                    md5.update(chunk)
+                    bar.update(len(chunk))
         if spec.archive_md5 is not None and md5.hexdigest() != spec.archive_md5:
             raise ValueError(
                 f"MD5 {md5.hexdigest()} does not match the published {spec.archive_md5}"
@@ -506,11 +507,7 @@ def _download(url: str, spec: RawFile, home: Path, progress: bool) -> Path:
         if spec.archive_member is not None:
             with zipfile.ZipFile(tmp) as archive, archive.open(spec.archive_member) as member:
                 data = member.read()
-            _atomic_write_bytes(target, data)
-        else:
-            os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+            tmp.write_bytes(data)
     return target
 
 
@@ -537,7 +534,7 @@ def _write_cache(stem: Path, factors: np.ndarray, ids: np.ndarray, raw_sha: str)
     buffer = io.BytesIO()
     np.savez(buffer, pu=factors, user_ids=ids.astype(str))
     payload = buffer.getvalue()
-    _atomic_write_bytes(stem.with_suffix(".npz"), payload)
+    atomic_write_bytes(stem.with_suffix(".npz"), payload)
     manifest = {
         "sha256": hashlib.sha256(payload).hexdigest(),
         "raw_sha256": raw_sha,
@@ -545,16 +542,7 @@ def _write_cache(stem: Path, factors: np.ndarray, ids: np.ndarray, raw_sha: str)
         "shape": list(factors.shape),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
-    _atomic_write_bytes(stem.with_suffix(".json"), json.dumps(manifest, indent=1).encode())
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    atomic_write_bytes(stem.with_suffix(".json"), json.dumps(manifest, indent=1).encode())
 
 
 def _sha256(path: Path) -> str:

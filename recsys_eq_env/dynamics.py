@@ -11,6 +11,14 @@ Best-response dynamics (MODEL.md section 3, the authors' ``best_response_dynamic
 
 The state is the count vector: the deviation row of a feature is computed at most once per
 iteration, and only until the first improver in the permutation is found.
+
+Where basis vectors are not enough (exposure games: MODEL.md section 2), the same dynamics run
+over the whole simplex with ``deviations="simplex"``: the chosen producer moves to its best
+response over the simplex (:func:`recsys_eq_env.continuous.best_simplex_response`), and the
+run stops at a ``tol``-equilibrium: no producer gains more than ``tol`` relative to its
+utility. Continuous best responses can approach an equilibrium without reaching it exactly,
+so ``tol`` is the stated epsilon of that equilibrium (default 1e-6 there, 1e-9 over basis
+vectors).
 """
 
 from __future__ import annotations
@@ -21,9 +29,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _checks
-from .counts import improvement
+from . import _checks, continuous
+from .counts import improvement, strictly_improves
 from .game import EngagementGame, profile_from_assignment
+
+#: Default relative tolerances of the two kinds of dynamics.
+TOL_BASIS = 1e-9
+TOL_SIMPLEX = 1e-6
+#: pure_nash_equilibria refuses games whose enumeration would exceed this many
+#: (count vector x user x feature) operations, unless given a larger ``max_work``.
+MAX_WORK = 5e10
 
 
 @dataclass(frozen=True)
@@ -42,8 +57,15 @@ class DynamicsResult:
     converged: bool
     #: (n_producers,) starting features.
     initial_assignment: np.ndarray
-    #: (iterations, 3) rows ``(producer, from_feature, to_feature)``, in order.
+    #: (iterations, 3) rows ``(producer, from_feature, to_feature)``, in order (for simplex
+    #: dynamics the features are the largest coordinates of the content before and after).
     moves: np.ndarray = field(repr=False)
+    #: ``"basis"`` (the paper's heuristic) or ``"simplex"`` (continuous best responses).
+    deviations: str = "basis"
+    #: The relative tolerance of the improvement rule: the epsilon of the equilibrium.
+    tol: float = TOL_BASIS
+    #: What ``converged`` proves (:meth:`EngagementGame.deviation_check`).
+    check: str = "basis only"
 
     @property
     def producer_dist(self) -> np.ndarray:
@@ -60,18 +82,26 @@ def best_response_dynamics(
     game: EngagementGame,
     seed=None,
     max_iter: int = 500,
-    tol: float = 1e-9,
+    tol: float | None = None,
     initial=None,
+    deviations: str | None = None,
 ) -> DynamicsResult:
     """Run the paper's best-response dynamics on ``game``.
 
     ``seed`` (int, SeedSequence, Generator or None) drives the start and the choice of mover;
-    ``initial`` optionally fixes the starting features, shape (n_producers,).
+    ``initial`` optionally fixes the starting features, shape (n_producers,). ``deviations``
+    (default :attr:`EngagementGame.default_deviations`: basis vectors for engagement, the
+    simplex for exposure) chooses what a producer may move to; ``tol`` is the relative
+    improvement a move needs (default 1e-9 over basis vectors, 1e-6 over the simplex).
     """
     if not isinstance(game, EngagementGame):
         raise TypeError(f"game must be an EngagementGame, got {type(game).__name__}")
     max_iter = _checks.check_int(max_iter, "max_iter", minimum=0)
-    tol = _check_tol(tol)
+    deviations = game.check_deviations(deviations)
+    simplex = deviations == "simplex" and not continuous.vertex_is_optimal(game)
+    if tol is None:
+        tol = TOL_SIMPLEX if simplex else TOL_BASIS
+    tol = _checks.check_tol(tol)
     rng = np.random.default_rng(seed)
     n, dim = game.n_producers, game.dim
     if initial is None:
@@ -79,6 +109,32 @@ def best_response_dynamics(
     else:
         assignment = check_assignment(initial, n, dim, "initial")
     start = assignment.copy()
+    if simplex:
+        profile, moves, converged = _simplex_dynamics(game, rng, assignment, max_iter, tol)
+        assignment = profile.argmax(axis=1)
+        counts = np.bincount(assignment, minlength=dim)
+    else:
+        features, counts, moves, converged = _basis_dynamics(game, rng, assignment, max_iter, tol)
+        assignment = np.array(features, dtype=np.int64)
+        profile = profile_from_assignment(assignment, dim)
+    return DynamicsResult(
+        profile=profile,
+        assignment=assignment,
+        counts=counts,
+        iterations=len(moves),
+        converged=converged,
+        initial_assignment=start,
+        moves=np.array(moves, dtype=np.int64).reshape(-1, 3),
+        deviations=deviations,
+        tol=tol,
+        check=game.deviation_check(deviations),
+    )
+
+
+def _basis_dynamics(game, rng, assignment, max_iter, tol):
+    """The paper's heuristic on the count vector; returns (features, counts, moves,
+    converged)."""
+    n, dim = game.n_producers, game.dim
     counts = np.bincount(assignment, minlength=dim)
     oracle = game.oracle
     # Python lists in the loop: on small populations a row costs ~20 us and NumPy scalar
@@ -86,7 +142,6 @@ def best_response_dynamics(
     features = assignment.tolist()
     n_total = float(n)
     moves = []
-    converged = False
     while True:
         decisions: dict[int, tuple[bool, int]] = {}
         mover = -1
@@ -99,54 +154,118 @@ def best_response_dynamics(
                 mover = i
                 break
         if mover < 0:
-            converged = True
-            break
+            return features, counts, moves, True
         if len(moves) == max_iter:
-            break
+            return features, counts, moves, False
         a = features[mover]
         b = decisions[a][1]
         features[mover] = b
         counts[a] -= 1
         counts[b] += 1
         moves.append((mover, a, b))
-    assignment = np.array(features, dtype=np.int64)
-    return DynamicsResult(
-        profile=profile_from_assignment(assignment, dim),
-        assignment=assignment,
-        counts=counts,
-        iterations=len(moves),
-        converged=converged,
-        initial_assignment=start,
-        moves=np.array(moves, dtype=np.int64).reshape(-1, 3),
-    )
+
+
+def _simplex_dynamics(game, rng, assignment, max_iter, tol):
+    """The same protocol with continuous best responses; returns (profile, moves, converged).
+
+    Each iteration evaluates producers in a uniformly random order and moves the first one
+    whose best response over the simplex beats its utility by more than ``tol`` (relative).
+    Producers with equal content share one best-response computation per iteration.
+    """
+    n = game.n_producers
+    profile = profile_from_assignment(assignment, game.dim)
+    moves = []
+    while True:
+        current = game._producer_utilities(profile)
+        scores = game.users @ profile.T
+        responses: dict[bytes, continuous.SimplexResponse] = {}
+        mover, response = -1, None
+        for i in rng.permutation(n).tolist():
+            key = profile[i].tobytes()
+            response = responses.get(key)
+            if response is None:
+                weights = np.ones(n)
+                weights[i] = 0.0
+                response = continuous.best_simplex_response(
+                    game, scores, weights, current=profile[i]
+                )
+                responses[key] = response
+            if strictly_improves(response.value, float(current[i]), tol):
+                mover = i
+                break
+        if mover < 0:
+            return profile, moves, True
+        if len(moves) == max_iter:
+            return profile, moves, False
+        before = int(profile[mover].argmax())
+        profile[mover] = response.content
+        moves.append((mover, before, int(response.content.argmax())))
 
 
 def pure_nash_equilibria(
-    game: EngagementGame, tol: float = 1e-9, max_profiles: int = 2_000_000
+    game: EngagementGame,
+    tol: float = 1e-9,
+    max_profiles: int = 2_000_000,
+    max_work: float = MAX_WORK,
+    progress: bool = False,
 ) -> np.ndarray:
     """Every pure Nash equilibrium over basis-vector profiles, as count vectors.
 
     Enumerates the C(n + d - 1, d - 1) compositions of n into d parts (not d^n profiles) and
-    returns an (m, dim) int array in lexicographic order; m may be 0.
+    returns an (m, dim) int array in lexicographic order; m may be 0. A count vector costs up
+    to ``dim`` deviation rows of O(n_users * dim) each: games with more than ``max_profiles``
+    count vectors, or more than ``max_work`` operations in all, are refused before any work.
+    ``progress=True`` shows a progress bar (tqdm).
     """
     if not isinstance(game, EngagementGame):
         raise TypeError(f"game must be an EngagementGame, got {type(game).__name__}")
-    tol = _check_tol(tol)
+    tol = _checks.check_tol(tol)
+    max_profiles = _checks.check_int(max_profiles, "max_profiles", minimum=1)
     n, dim = game.n_producers, game.dim
     total = math.comb(n + dim - 1, dim - 1)
     if total > max_profiles:
         raise ValueError(
-            f"game has {total} count vectors (n_producers={n}, dim={dim}), more than "
-            f"max_profiles={max_profiles}; raise max_profiles to enumerate them anyway"
+            f"game has {total:,} count vectors (n_producers={n}, dim={dim}), more than "
+            f"max_profiles={max_profiles:,}; raise max_profiles to enumerate them anyway"
+        )
+    work = float(total) * min(n, dim) * game.n_users * dim
+    if not work <= max_work:
+        raise ValueError(
+            f"enumerating {total:,} count vectors x {game.n_users:,} users x {dim} features "
+            f"is about {work:.1e} operations, more than max_work={max_work:.1e}; use fewer "
+            "users, producers or features, or raise max_work"
         )
     oracle = game.oracle
     found = []
+    bar = _progress(total, progress, "count vectors")
     for counts in compositions(n, dim):
+        bar.update()
         if not any(
             improvement(oracle.row(counts, int(a)), int(a), tol)[0] for a in np.flatnonzero(counts)
         ):
             found.append(counts)
+    bar.close()
     return np.array(found, dtype=np.int64).reshape(-1, dim)
+
+
+def _progress(total, enabled, unit):
+    """A tqdm bar when asked for and installed, else a silent stand-in."""
+    if enabled:
+        try:
+            from tqdm.auto import tqdm
+
+            return tqdm(total=total, unit=unit, miniters=max(1, total // 1000))
+        except ImportError:
+            pass
+    return _Silent()
+
+
+class _Silent:
+    def update(self, *args):
+        pass
+
+    def close(self):
+        pass
 
 
 def compositions(n: int, parts: int):
@@ -166,11 +285,3 @@ def check_assignment(assignment, n_producers: int, dim: int, name: str) -> np.nd
     if arr.size and (arr.min() < 0 or arr.max() >= dim):
         raise ValueError(f"{name} must hold features in 0..{dim - 1}, got {arr.tolist()}")
     return arr.astype(np.int64)
-
-
-def _check_tol(tol) -> float:
-    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not np.isfinite(tol):
-        raise ValueError(f"tol must be a finite number >= 0, got {tol!r}")
-    if tol < 0:
-        raise ValueError(f"tol must be a finite number >= 0, got {tol!r}")
-    return float(tol)

@@ -68,8 +68,13 @@ option keys are ignored.
 
 ## Episode End
 
-* terminated: with `terminate_at_equilibrium=True`, when the profile is a pure Nash equilibrium
-  over basis-vector deviations (tolerance `tol`, MODEL.md section 3);
+* terminated: with `terminate_at_equilibrium=True`, when no producer can improve by more than
+  `tol` (relative, MODEL.md section 3) by a deviation of the kind `deviations` names:
+  `"basis"` (basis vectors) or `"simplex"` (the whole simplex). By default the env checks the
+  deviations its producers can make: basis vectors with discrete actions, and the game's
+  `default_deviations` otherwise (basis vectors for engagement, where they are best
+  responses; the simplex for exposure under linear or softmax serving, whose best responses
+  are often interior). Regrets in the infos use the same deviations;
 * truncated: after `max_steps` steps.
 
 ## Arguments
@@ -77,12 +82,14 @@ option keys are ignored.
 `parallel_env(users=None, n_producers=10, rule="softmax", temperature=1.0,
 utility="engagement", k=None, game=None, action_type="simplex", observation="aggregate",
 observe_id=False, revision="simultaneous", terminate_at_equilibrium=False, max_steps=500,
-init="basis", reward_scale="per_user", tol=1e-9, info_regrets=True, render_mode=None)`
+init="basis", reward_scale="per_user", tol=1e-9, info_regrets=True, deviations=None,
+render_mode=None)`
 
 `users` is a (n_users, dim) array (default: 1,000 synthetic uniform users in 5 dimensions,
 seed 0). Instead of `users` and the game's parameters, pass a ready `game`
-(`recsys_eq_env.EngagementGame`). `render_mode` is `"ansi"` (a table of the user vs producer
-distribution per feature) or `"rgb_array"` (the same as a bar chart).
+(`recsys_eq_env.EngagementGame`); passing both a game and any game parameter is an error.
+`render_mode` is `"ansi"` (a table of the user vs producer distribution per feature) or
+`"rgb_array"` (the same as a bar chart).
 
 ## Version History
 
@@ -100,6 +107,7 @@ from pettingzoo import ParallelEnv
 from pettingzoo.utils.conversions import parallel_to_aec
 
 from . import _checks
+from .counts import strictly_improves
 from .dynamics import check_assignment, initial_assignment
 from .game import EngagementGame, basis_assignment, profile_from_assignment
 from .render import ansi_table, bar_chart
@@ -112,6 +120,34 @@ INITS = ("basis", "simplex")
 REWARD_SCALES = ("per_user", "raw")
 #: A simplex request within this max-norm distance of the current content means "stay".
 STAY_TOL = 1e-6
+#: The game's parameters and their defaults when the env builds the game itself.
+GAME_DEFAULTS = {
+    "n_producers": 10,
+    "rule": "softmax",
+    "temperature": 1.0,
+    "utility": "engagement",
+    "k": None,
+}
+
+
+def action_for(content, action_type: str, dim: int | None = None):
+    """The action that asks for ``content`` (a point of the simplex) under ``action_type``.
+
+    ``discrete``: the feature index (``content`` must be a basis vector); ``simplex``: the
+    content itself; ``signed``: ``2 c / max(c) - 1``, which the env maps back to ``c``
+    (``(a + 1) / 2``, normalised). ``content=None`` asks to keep the current content (all
+    zeros for ``simplex``, all -1 for ``signed``; ``dim`` gives the length).
+    """
+    if action_type == "discrete":
+        if content is None:
+            raise ValueError("content is required for discrete actions (name the feature)")
+        return int(np.argmax(content))
+    if content is None:
+        return np.full(dim, 0.0 if action_type == "simplex" else -1.0, dtype=np.float32)
+    content = np.asarray(content, dtype=np.float64)
+    if action_type == "simplex":
+        return content.astype(np.float32)
+    return (2.0 * content / content.max() - 1.0).astype(np.float32)
 
 
 def parallel_env(**kwargs) -> EngagementEnv:
@@ -137,10 +173,10 @@ class EngagementEnv(ParallelEnv):
     def __init__(
         self,
         users=None,
-        n_producers: int = 10,
-        rule: str = "softmax",
-        temperature: float = 1.0,
-        utility: str = "engagement",
+        n_producers: int | None = None,
+        rule: str | None = None,
+        temperature: float | None = None,
+        utility: str | None = None,
         k: int | None = None,
         game: EngagementGame | None = None,
         action_type: str = "simplex",
@@ -153,32 +189,51 @@ class EngagementEnv(ParallelEnv):
         reward_scale: str = "per_user",
         tol: float = 1e-9,
         info_regrets: bool = True,
+        deviations: str | None = None,
         render_mode: str | None = None,
     ):
+        params = {
+            "n_producers": n_producers,
+            "rule": rule,
+            "temperature": temperature,
+            "utility": utility,
+            "k": k,
+        }
         if game is not None:
             if not isinstance(game, EngagementGame):
                 raise TypeError(f"game must be an EngagementGame, got {type(game).__name__}")
             if users is not None:
                 raise ValueError("pass either game or users (with the game's parameters), not both")
+            given = [name for name, value in params.items() if value is not None]
+            if given:
+                raise ValueError(
+                    f"game is given, so {', '.join(given)} would be ignored: pass the game's "
+                    "parameters to EngagementGame, or users and parameters without game"
+                )
             self.game = game
         else:
             if users is None:
                 users = synthetic_users("uniform", n_users=1000, dim=5, seed=0)
-            self.game = EngagementGame(users, n_producers, rule, temperature, utility, k)
+            chosen = {
+                name: GAME_DEFAULTS[name] if value is None else value
+                for name, value in params.items()
+            }
+            self.game = EngagementGame(users, **chosen)
         self.action_type = _checks.check_choice(action_type, "action_type", ACTION_TYPES)
         self.observation = _checks.check_choice(observation, "observation", OBSERVATIONS)
-        self.observe_id = _check_bool(observe_id, "observe_id")
+        self.observe_id = _checks.check_bool(observe_id, "observe_id")
         self.revision = _checks.check_choice(revision, "revision", REVISIONS)
-        self.terminate_at_equilibrium = _check_bool(
+        self.terminate_at_equilibrium = _checks.check_bool(
             terminate_at_equilibrium, "terminate_at_equilibrium"
         )
         self.max_steps = _checks.check_int(max_steps, "max_steps", minimum=1)
         self.init = _checks.check_choice(init, "init", INITS)
         self.reward_scale = _checks.check_choice(reward_scale, "reward_scale", REWARD_SCALES)
-        if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol >= 0:
-            raise ValueError(f"tol must be a finite number >= 0, got {tol!r}")
-        self.tol = float(tol)
-        self.info_regrets = _check_bool(info_regrets, "info_regrets")
+        self.tol = _checks.check_tol(tol)
+        self.info_regrets = _checks.check_bool(info_regrets, "info_regrets")
+        if deviations is None and self.action_type == "discrete":
+            deviations = "basis"  # the producers can only play basis vectors
+        self.deviations = self.game.check_deviations(deviations)
         if terminate_at_equilibrium and not self.info_regrets:
             raise ValueError("terminate_at_equilibrium=True needs info_regrets=True")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -216,7 +271,7 @@ class EngagementEnv(ParallelEnv):
             for i, a in enumerate(self.possible_agents)
         }
         self.state_space = gymnasium.spaces.Box(0.0, 1.0, (n * dim,), dtype=np.float32)
-        self._ids = np.eye(n, dtype=np.float32)
+        self._ids = np.eye(n, dtype=np.float32) if self.observe_id else None
 
         self.np_random: np.random.Generator | None = None
         self.np_random_seed: int | None = None
@@ -349,31 +404,29 @@ class EngagementEnv(ParallelEnv):
             arr = (np.clip(arr, -1.0, 1.0) + 1.0) / 2.0
         elif (arr < 0).any():
             raise ValueError(f"action of {agent} has negative entries: {arr.tolist()}")
-        total = arr.sum()
-        if total == 0:
+        if arr.max() == 0:
             return None
-        return arr / total
+        return _checks.normalise_rows(arr)  # overflow-safe: [1e308] * dim is the centroid
 
     def _evaluate(self):
         """Utilities, regrets and the equilibrium flag of the current profile."""
+        game = self.game
         assignment = basis_assignment(self.profile)
         if assignment is not None:
             counts = np.bincount(assignment, minlength=self.dim)
             # Rewards need one pass over the users; regrets need the deviation table.
-            self._utilities = self.game.count_utilities(counts)[assignment]
+            self._utilities = game.oracle.utilities(counts)[assignment]
             if self.info_regrets:
-                analysis = self.game.analyse_counts(counts, self.tol)
+                analysis = game._analysis(counts, self.tol, self.deviations)
                 self._regrets = analysis.regrets[assignment]
                 self._improvable = bool(analysis.improving.any())
             return
-        game = self.game
-        self._utilities = game.producer_utilities(self.profile)
+        self._utilities = game._producer_utilities(self.profile)
         if not self.info_regrets:
             return
-        best = game.best_deviations(self.profile)
+        best = game._best_responses(self.profile, self.deviations).value
         self._regrets = np.maximum(best - self._utilities, 0.0)
-        slack = self.tol * np.maximum(np.abs(self._utilities), 1e-12)
-        self._improvable = bool((best > self._utilities + slack).any())
+        self._improvable = bool(strictly_improves(best, self._utilities, self.tol).any())
 
     def _counts(self) -> np.ndarray:
         return np.bincount(self.profile.argmax(axis=1), minlength=self.dim)
@@ -414,12 +467,6 @@ class EngagementEnv(ParallelEnv):
                 info["nash_conv"] = nash_conv
             infos[agent] = info
         return infos
-
-
-def _check_bool(value, name):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
 
 
 def _copy_space(space):

@@ -13,15 +13,19 @@ profiles, from the count vector).
 
 from __future__ import annotations
 
+import threading
 from typing import NamedTuple
 
 import numpy as np
 
-from . import _checks, serving
-from .counts import CountOracle, improvement
+from . import _checks, continuous, serving
+from .counts import CountOracle, improvement, strictly_improves
 
 #: Tables and analyses kept per game (an env step and its agents look at the same counts).
 CACHE_SIZE = 16
+#: What an equilibrium check compares a producer's utility with: every basis vector, or the
+#: whole simplex (MODEL.md section 2).
+DEVIATIONS = ("basis", "simplex")
 
 
 class CountAnalysis(NamedTuple):
@@ -35,6 +39,27 @@ class CountAnalysis(NamedTuple):
     best: np.ndarray
     #: (dim,) whether it strictly improves by moving there (MODEL.md section 3 tolerance).
     improving: np.ndarray
+    #: (dim, dim) row ``a``: the best content of a producer on feature ``a`` (a basis vector
+    #: under ``deviations="basis"``, any point of the simplex under ``"simplex"``).
+    responses: np.ndarray | None = None
+    #: What the check proves: ``"exact"``, ``"certificate"`` or ``"basis only"``.
+    check: str = "basis only"
+    #: (dim,) an upper bound on the best utility of a producer on each feature (``inf`` where
+    #: the simplex was only searched).
+    bounds: np.ndarray | None = None
+
+
+class BestResponses(NamedTuple):
+    """Every producer's best deviation against the others' current content."""
+
+    #: (n_producers,) the best utility found.
+    value: np.ndarray
+    #: (n_producers, dim) the content that earns it.
+    content: np.ndarray
+    #: (n_producers,) an upper bound on the best utility (``inf`` where only searched).
+    bound: np.ndarray
+    #: What the values prove: ``"exact"``, ``"certificate"`` or ``"basis only"``.
+    check: str
 
 
 class EngagementGame:
@@ -74,13 +99,20 @@ class EngagementGame:
         self.users = _checks.as_users(users)
         self.n_producers = _checks.check_int(n_producers, "n_producers", minimum=1)
         self.rule, self.k = _checks.check_rule(rule, self.n_producers, k)
-        self.temperature = _checks.check_positive_float(temperature, "temperature")
+        self.temperature = _checks.check_temperature(temperature)
         self.utility = _checks.check_choice(utility, "utility", _checks.UTILITIES)
         self.precision = _checks.check_choice(precision, "precision", ("float64", "float32"))
         self.n_users, self.dim = self.users.shape
         self._oracle: CountOracle | None = None
+        self._setup_shared_state()
+
+    def _setup_shared_state(self):
+        # A game may be used from several threads at once (a thread pool, threaded Dask
+        # workers): scratch buffers are per thread, the result cache is shared under a lock.
+        self._local = threading.local()
+        self._lock = threading.Lock()
         self._cache: dict[tuple, object] = {}
-        self._work: tuple | None = None
+        self._users_feature_major: np.ndarray | None = None
 
     def __repr__(self) -> str:
         extra = f", k={self.k}" if self.k is not None else ""
@@ -92,10 +124,62 @@ class EngagementGame:
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        state["_oracle"] = None  # rebuilt on demand; keeps pickles small
-        state["_cache"] = {}
-        state["_work"] = None
+        for name in ("_oracle", "_local", "_lock", "_cache", "_users_feature_major"):
+            # rebuilt on demand: keeps pickles small
+            state.pop(name)
         return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._oracle = None
+        self._setup_shared_state()
+
+    # ------------------------------------------------------------------ deviations
+    @property
+    def default_deviations(self) -> str:
+        """The right equilibrium check for this game when none is named.
+
+        ``"basis"`` for engagement (under ``linear`` serving a producer's utility is convex in
+        its own content, so a basis vector is always a best response: MODEL.md section 2; the
+        paper checks basis vectors under softmax too) and for rules without a gradient
+        (``hardmax``, ``topk_softmax``); ``"simplex"`` for exposure under ``linear`` and
+        ``softmax`` serving, where best responses are often interior (linear exposure is
+        concave in the producer's content).
+        """
+        if self.utility == "exposure" and self.rule in ("linear", "softmax"):
+            return "simplex"
+        return "basis"
+
+    def check_deviations(self, deviations=None) -> str:
+        """Validate ``deviations`` (``None``: :attr:`default_deviations`)."""
+        if deviations is None:
+            return self.default_deviations
+        deviations = _checks.check_choice(deviations, "deviations", DEVIATIONS)
+        if deviations == "simplex" and self.rule not in continuous.SMOOTH_RULES:
+            raise ValueError(
+                f"deviations='simplex' needs a rule with a gradient "
+                f"({', '.join(continuous.SMOOTH_RULES)}), got rule={self.rule!r}; "
+                "use deviations='basis'"
+            )
+        return deviations
+
+    def deviation_check(self, deviations=None) -> str:
+        """What an equilibrium check over ``deviations`` proves about Nash equilibrium.
+
+        * ``"exact"``: it is the full Nash condition over the simplex (basis vectors where the
+          utility is convex in own content; the concave linear-exposure maximisation with its
+          duality gap);
+        * ``"certificate"``: a multi-start search over the simplex found nothing better
+          (softmax exposure, softmax engagement below tau = 1/2): evidence, not proof;
+        * ``"basis only"``: only basis-vector deviations were checked where continuous ones
+          could do better (the equilibria of the game restricted to basis vectors).
+        """
+        deviations = self.check_deviations(deviations)
+        if continuous.vertex_is_optimal(self):
+            return "exact"
+        if deviations == "basis":
+            return "basis only"
+        return "exact" if self.rule == "linear" else "certificate"
 
     # ------------------------------------------------------------------ arbitrary profiles
     def serving_probabilities(self, profile) -> np.ndarray:
@@ -105,12 +189,13 @@ class EngagementGame:
 
     def producer_utilities(self, profile) -> np.ndarray:
         """(n_producers,) utility of every producer."""
-        S = self.check_profile(profile)
+        return self._producer_utilities(self.check_profile(profile))
+
+    def _producer_utilities(self, S) -> np.ndarray:
         assignment = basis_assignment(S)
         if assignment is not None:
             counts = np.bincount(assignment, minlength=self.dim)
-            per_feature = self.count_utilities(counts)
-            return per_feature[assignment]
+            return self.oracle.utilities(counts)[assignment]
         if self.rule in ("softmax", "linear"):
             users_t, *work = self._workspace()
             return serving.smooth_producer_utilities(
@@ -153,67 +238,150 @@ class EngagementGame:
         )
         return (p * candidates).sum(axis=0) if self.utility == "engagement" else p.sum(axis=0)
 
-    def regrets(self, profile) -> np.ndarray:
-        """(n_producers,) best basis-vector gain of every producer, >= 0."""
+    def best_responses(self, profile, deviations=None) -> BestResponses:
+        """Every producer's best deviation, the others fixed: over basis vectors or the simplex.
+
+        ``deviations`` is ``"basis"`` or ``"simplex"`` (default :attr:`default_deviations`);
+        the result says what its values prove (:meth:`deviation_check`). Producers with the
+        same content share one computation.
+        """
         S = self.check_profile(profile)
+        return self._best_responses(S, self.check_deviations(deviations))
+
+    def _best_responses(self, S, deviations) -> BestResponses:
+        n, dim = S.shape
+        check = self.deviation_check(deviations)
         assignment = basis_assignment(S)
         if assignment is not None:
             counts = np.bincount(assignment, minlength=self.dim)
-            return self.count_regrets(counts)[assignment]
-        current = self.producer_utilities(S)
-        return np.maximum(self.best_deviations(S) - current, 0.0)
+            analysis = self._analysis(counts, 1e-9, deviations)
+            value = analysis.utilities + analysis.regrets
+            return BestResponses(
+                value[assignment],
+                analysis.responses[assignment],
+                analysis.bounds[assignment],
+                check,
+            )
+        if deviations == "simplex" and not continuous.vertex_is_optimal(self):
+            unique, inverse = np.unique(S, axis=0, return_inverse=True)
+            scores = serving.score_matrix(self.users, unique)
+            weights = np.bincount(inverse.reshape(-1), minlength=unique.shape[0]).astype(float)
+            value, bound = np.empty(n), np.empty(n)
+            content = np.empty((n, dim))
+            for u in range(unique.shape[0]):
+                others = weights.copy()
+                others[u] -= 1.0
+                response = continuous.best_simplex_response(self, scores, others, current=unique[u])
+                mine = inverse.reshape(-1) == u
+                value[mine], bound[mine], content[mine] = (
+                    response.value,
+                    response.bound,
+                    response.content,
+                )
+            return BestResponses(value, content, bound, check)
+        table = self._basis_deviations(S)
+        best = table.argmax(axis=1)
+        value = table[np.arange(n), best]
+        return BestResponses(value, profile_from_assignment(best, dim), value.copy(), check)
 
-    def nash_conv(self, profile) -> float:
-        """Sum of regrets: 0 exactly at a Nash equilibrium over basis-vector deviations."""
-        return float(self.regrets(profile).sum())
+    def regrets(self, profile, deviations=None) -> np.ndarray:
+        """(n_producers,) best gain of every producer by a deviation, >= 0.
 
-    def is_nash(self, profile, tol: float = 1e-9) -> bool:
-        """No producer gains more than ``tol`` (relative) by moving to a basis vector.
-
-        For ``linear`` serving (and softmax with tau >= 1/2) basis vectors are best responses
-        over the whole simplex (MODEL.md section 2), so this is the full Nash condition there.
+        ``deviations="basis"`` checks basis vectors (MODEL.md section 3), ``"simplex"`` the whole
+        simplex; the default is :attr:`default_deviations` (the simplex for exposure games,
+        where interior best responses are common).
         """
         S = self.check_profile(profile)
+        deviations = self.check_deviations(deviations)
+        return self._regrets(S, deviations)
+
+    def _regrets(self, S, deviations) -> np.ndarray:
         assignment = basis_assignment(S)
         if assignment is not None:
-            return self.count_is_nash(np.bincount(assignment, minlength=self.dim), tol)
-        current = self.producer_utilities(S)
-        slack = tol * np.maximum(np.abs(current), 1e-12)
-        return not (self.best_deviations(S) > current + slack).any()
+            counts = np.bincount(assignment, minlength=self.dim)
+            return self._analysis(counts, 1e-9, deviations).regrets[assignment].copy()
+        current = self._producer_utilities(S)
+        return np.maximum(self._best_responses(S, deviations).value - current, 0.0)
+
+    def nash_conv(self, profile, deviations=None) -> float:
+        """Sum of regrets: 0 exactly at a Nash equilibrium over the chosen deviations."""
+        return float(self.regrets(profile, deviations).sum())
+
+    def is_nash(self, profile, tol: float = 1e-9, deviations=None) -> bool:
+        """No producer gains more than ``tol`` (relative) by a deviation.
+
+        The deviations checked are basis vectors or the whole simplex (``deviations``, default
+        :attr:`default_deviations`). :meth:`deviation_check` says what the answer proves: with
+        engagement under ``linear`` serving (and softmax with tau >= 1/2) basis vectors are best
+        responses over the simplex (convexity, MODEL.md section 2), so the basis check is the
+        full Nash condition there; it is *not* for exposure, whose linear-serving utility is
+        concave in the producer's content (hence the simplex default for exposure).
+        """
+        S = self.check_profile(profile)
+        tol = _checks.check_tol(tol)
+        deviations = self.check_deviations(deviations)
+        assignment = basis_assignment(S)
+        if assignment is not None:
+            counts = np.bincount(assignment, minlength=self.dim)
+            return not self._analysis(counts, tol, deviations).improving.any()
+        current = self._producer_utilities(S)
+        best = self._best_responses(S, deviations).value
+        return not strictly_improves(best, current, tol).any()
 
     def _workspace(self):
         """Users feature-major and two (n_producers, n_users) buffers, reused by the
-        mixed-profile fast paths (they run once per env step)."""
-        if self._work is None:
-            self._work = (
-                np.ascontiguousarray(self.users.T),
+        mixed-profile fast paths of this thread (they run once per env step)."""
+        work = getattr(self._local, "work", None)
+        if work is None:
+            work = self._local.work = (
+                self._users_t,
                 np.empty((self.n_producers, self.n_users)),
                 np.empty((self.n_producers, self.n_users)),
             )
-        return self._work
+        return work
 
-    def best_deviations(self, profile) -> np.ndarray:
-        """(n_producers,) each producer's best basis-vector utility, the others fixed."""
-        S = self.check_profile(profile)
-        assignment = basis_assignment(S)
-        if assignment is not None:
-            counts = np.bincount(assignment, minlength=self.dim)
-            return self.deviation_table(counts).max(axis=1)[assignment]
+    @property
+    def _users_t(self) -> np.ndarray:
+        """The users feature-major (dim, n_users), built on first use (read-only, shared)."""
+        if self._users_feature_major is None:
+            users_t = np.ascontiguousarray(self.users.T)
+            users_t.setflags(write=False)
+            self._users_feature_major = users_t  # a race builds two equal arrays: harmless
+        return self._users_feature_major
+
+    def best_deviations(self, profile, deviations=None) -> np.ndarray:
+        """(n_producers,) each producer's best utility by a deviation, the others fixed."""
+        return self.best_responses(profile, deviations).value
+
+    def _basis_deviations(self, S) -> np.ndarray:
+        """(n_producers, dim) utility of every producer at every basis vector (mixed S)."""
         table = serving.all_deviation_utilities(
-            self._workspace()[0], S, self.rule, self.temperature, self.utility
+            self._users_t, S, self.rule, self.temperature, self.utility
         )
         if table is not None:
-            return table.max(axis=1)
-        return np.array([self.deviation_utilities(S, i).max() for i in range(self.n_producers)])
+            return table
+        scores = serving.score_matrix(self.users, S)
+        rows = []
+        for i in range(self.n_producers):
+            others = np.delete(scores, i, axis=1)
+            rows.append(self.utilities_against(others, np.ones(others.shape[1])))
+        return np.array(rows)
 
     # ------------------------------------------------------------------ count vectors
     @property
     def oracle(self) -> CountOracle:
         """The count-vector engine (built on first use, O(n_users * dim))."""
         if self._oracle is None:
-            self._oracle = CountOracle(
-                self.users, self.rule, self.temperature, self.k, self.utility, self.precision
-            )
+            with self._lock:
+                if self._oracle is None:
+                    self._oracle = CountOracle._trusted(
+                        self.users,
+                        self.rule,
+                        self.temperature,
+                        self.k,
+                        self.utility,
+                        self.precision,
+                    )
         return self._oracle
 
     def deviation_table(self, counts) -> np.ndarray:
@@ -225,42 +393,77 @@ class EngagementGame:
         counts = _checks.as_counts(counts, self.n_producers, self.dim)
         return self._cached(("table", counts.tobytes()), lambda: self.oracle.table(counts))
 
-    def analyse_counts(self, counts, tol: float = 1e-9) -> CountAnalysis:
+    def analyse_counts(self, counts, tol: float = 1e-9, deviations=None) -> CountAnalysis:
         """Utility, regret, best response and improvement of a producer on each feature."""
+        deviations = self.check_deviations(deviations)
         if isinstance(counts, np.ndarray) and counts.dtype == np.int64 and counts.ndim == 1:
             # A hit means these exact bytes were validated when the entry was made.
-            hit = self._cache.get(("analysis", counts.tobytes(), float(tol)))
+            key = ("analysis", counts.tobytes(), float(tol), deviations)
+            hit = self._cache.get(key)
             if hit is not None:
                 return hit
         counts = _checks.as_counts(counts, self.n_producers, self.dim)
+        tol = _checks.check_tol(tol)
+        return self._analysis(counts, tol, deviations)
+
+    def _analysis(self, counts, tol, deviations) -> CountAnalysis:
+        """:meth:`analyse_counts` of validated arguments (cached)."""
         return self._cached(
-            ("analysis", counts.tobytes(), float(tol)), lambda: self._analyse(counts, tol)
+            ("analysis", counts.tobytes(), float(tol), deviations),
+            lambda: self._analyse(counts, tol, deviations),
         )
 
-    def _analyse(self, counts, tol):
-        utilities = np.zeros(self.dim)
-        best = np.arange(self.dim)
-        improving = np.zeros(self.dim, dtype=bool)
-        regrets = np.zeros(self.dim)
+    def _analyse(self, counts, tol, deviations):
+        dim = self.dim
+        utilities = np.zeros(dim)
+        best = np.arange(dim)
+        improving = np.zeros(dim, dtype=bool)
+        regrets = np.zeros(dim)
+        responses = np.zeros((dim, dim))
+        upper = np.zeros(dim)
+        simplex = deviations == "simplex" and not continuous.vertex_is_optimal(self)
+        oracle = self.oracle
         for a in np.flatnonzero(counts):
-            row = self.oracle.row(counts, int(a))
-            improving[a], best[a] = improvement(row, int(a), tol)
+            row = oracle.row(counts, int(a))
             utilities[a] = row[a]
-            regrets[a] = max(row.max() - row[a], 0.0)
-        for array in (utilities, regrets, best, improving):
+            if simplex:
+                others = counts.astype(np.float64)
+                others[a] -= 1.0
+                response = continuous.best_simplex_response(
+                    self, self.users, others, current=np.eye(dim)[a]
+                )
+                value = max(response.value, float(row.max()))
+                content = response.content if response.value >= row.max() else None
+                if content is None:
+                    content = np.zeros(dim)
+                    content[int(row.argmax())] = 1.0
+                improving[a] = strictly_improves(value, row[a], tol)
+                best[a] = int(content.argmax()) if improving[a] else a
+                responses[a] = content if improving[a] else np.eye(dim)[a]
+                regrets[a] = max(value - row[a], 0.0)
+                upper[a] = max(response.bound, value)
+            else:
+                improving[a], best[a] = improvement(row, int(a), tol)
+                responses[a, best[a]] = 1.0
+                regrets[a] = max(row.max() - row[a], 0.0)
+                upper[a] = row.max()
+        check = self.deviation_check(deviations)
+        for array in (utilities, regrets, best, improving, responses, upper):
             array.setflags(write=False)
-        return CountAnalysis(utilities, regrets, best, improving)
+        return CountAnalysis(utilities, regrets, best, improving, responses, check, upper)
 
     def _cached(self, key, compute):
-        """Small FIFO cache of results keyed by count vector (read-only arrays)."""
+        """Small FIFO cache of results keyed by count vector (read-only arrays), shared by
+        threads: computed outside the lock, stored and evicted under it."""
         value = self._cache.get(key)
         if value is None:
             value = compute()
             if isinstance(value, np.ndarray):
                 value.setflags(write=False)
-            if len(self._cache) >= CACHE_SIZE:
-                del self._cache[next(iter(self._cache))]
-            self._cache[key] = value
+            with self._lock:
+                while len(self._cache) >= CACHE_SIZE:
+                    del self._cache[next(iter(self._cache))]
+                self._cache[key] = value
         return value
 
     def count_utilities(self, counts) -> np.ndarray:
@@ -268,13 +471,14 @@ class EngagementGame:
         counts = _checks.as_counts(counts, self.n_producers, self.dim)
         return self.oracle.utilities(counts)
 
-    def count_regrets(self, counts) -> np.ndarray:
-        """(dim,) best basis-vector gain of a producer on each feature; 0 where none sits."""
-        return self.analyse_counts(counts).regrets.copy()
+    def count_regrets(self, counts, deviations=None) -> np.ndarray:
+        """(dim,) best gain of a producer on each feature by a deviation; 0 where none sits."""
+        return self.analyse_counts(counts, deviations=deviations).regrets.copy()
 
-    def count_is_nash(self, counts, tol: float = 1e-9) -> bool:
-        """Whether the basis-vector profile with these counts is a pure Nash equilibrium."""
-        return not self.analyse_counts(counts, tol).improving.any()
+    def count_is_nash(self, counts, tol: float = 1e-9, deviations=None) -> bool:
+        """Whether the basis-vector profile with these counts is a Nash equilibrium over the
+        chosen deviations (:meth:`is_nash`)."""
+        return not self.analyse_counts(counts, tol, deviations).improving.any()
 
     # ------------------------------------------------------------------ helpers
     def check_profile(self, profile) -> np.ndarray:
@@ -305,4 +509,7 @@ def basis_assignment(profile: np.ndarray) -> np.ndarray | None:
 
 def profile_from_assignment(assignment, dim: int) -> np.ndarray:
     """(n, dim) basis-vector profile with producer ``i`` on feature ``assignment[i]``."""
-    return np.eye(dim)[np.asarray(assignment, dtype=np.int64)]
+    assignment = np.asarray(assignment, dtype=np.int64)
+    profile = np.zeros((assignment.size, dim))
+    profile[np.arange(assignment.size), assignment] = 1.0
+    return profile

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import recsys_eq_env as rq
+from agents import BestResponseAgent
 
 U = rq.synthetic_users("uniform", 20, 3, seed=0)
 
@@ -177,3 +178,136 @@ def test_bad_step_calls():
         env.step({})
     with pytest.raises(ValueError, match="agent 'producer_9' is not one of"):
         env.action_space("producer_9")
+
+
+# ---------------------------------------------------------------------- issue 10: silent wrongs
+G = rq.EngagementGame(U, 3)
+S = np.eye(3)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (
+            lambda: rq.EngagementGame(U, 2, temperature=1e-310),
+            ValueError,
+            r"temperature must be >= 1e-100 \(use rule='hardmax' for the limit",
+        ),
+        (lambda: G.is_nash(S, tol=float("nan")), ValueError, "tol must be a finite number >= 0"),
+        (lambda: G.is_nash(S, tol=float("inf")), ValueError, "tol must be a finite number >= 0"),
+        (lambda: G.is_nash(S, tol="1e-9"), TypeError, "tol must be a real number"),
+        (lambda: rq.parallel_env(users=U, tol=float("inf")), ValueError, "tol must be a finite"),
+        (
+            lambda: rq.best_response_dynamics(G, tol=float("nan")),
+            ValueError,
+            "tol must be a finite number >= 0, got nan",
+        ),
+        (
+            lambda: rq.parallel_env(game=G, rule="linear"),
+            ValueError,
+            "game is given, so rule would be ignored",
+        ),
+        (
+            lambda: rq.parallel_env(game=G, temperature=0.5, n_producers=4),
+            ValueError,
+            "game is given, so n_producers, temperature would be ignored",
+        ),
+        (
+            lambda: G.regrets(S, deviations="continuous"),
+            ValueError,
+            "deviations must be one of basis, simplex",
+        ),
+        (
+            lambda: rq.EngagementGame(U, 3, "hardmax").is_nash(S, deviations="simplex"),
+            ValueError,
+            "deviations='simplex' needs a rule with a gradient",
+        ),
+        (lambda: rq.CountOracle(U, "softmaxx"), ValueError, "rule must be one of"),
+        (lambda: rq.CountOracle([[1.0, -1.0]], "linear"), ValueError, "users has negative"),
+        (lambda: rq.CountOracle(U, "softmax", 0.0), ValueError, "temperature must be a finite"),
+        (lambda: rq.CountOracle(U, "softmax", k=2), ValueError, "k is only used by"),
+        (
+            lambda: rq.pure_nash_equilibria(
+                rq.EngagementGame(rq.synthetic_users("uniform", 5000, 10, seed=0), 20)
+            ),
+            ValueError,
+            "more than max_profiles",
+        ),
+        (
+            lambda: rq.pure_nash_equilibria(
+                rq.EngagementGame(rq.synthetic_users("uniform", 50_000, 6, seed=0), 20)
+            ),
+            ValueError,
+            r"53,130 count vectors x 50,000 users x 6 features .* more than max_work",
+        ),
+        (
+            lambda: BestResponseAgent(G, tol=float("nan")),
+            ValueError,
+            "tol must be a finite number >= 0",
+        ),
+        (
+            lambda: BestResponseAgent(G, action_type="discrete", deviations="simplex"),
+            ValueError,
+            "deviations='simplex' needs simplex or signed actions",
+        ),
+    ],
+)
+def test_inputs_that_used_to_pass_silently(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_extreme_values_are_normalised_not_overflowed():
+    huge = rq.EngagementGame(U * 1e307 * 5, 3)  # plain row sums would be inf: rows of zeros
+    np.testing.assert_allclose(huge.users, G.users, rtol=1e-15)
+    tiny = rq.EngagementGame(U * 1e-320, 3)  # subnormal rows (few bits left in the input)
+    np.testing.assert_allclose(tiny.users.sum(axis=1), 1.0, rtol=1e-15)
+    np.testing.assert_allclose(tiny.users, G.users, atol=1e-3)
+    env = rq.parallel_env(users=U, n_producers=2)
+    env.reset(seed=0)
+    before = env.profile.copy()
+    env.step({"producer_0": np.full(3, 1e308)})
+    np.testing.assert_allclose(env.profile[0], np.full(3, 1 / 3))
+    np.testing.assert_array_equal(env.profile[1], before[1])
+
+
+def test_a_bad_action_leaves_the_profile_untouched():
+    env = rq.parallel_env(users=U, n_producers=3)
+    env.reset(seed=0)
+    before = env.profile.copy()
+    with pytest.raises(ValueError, match="action of producer_2 contains NaN"):
+        env.step(
+            {
+                "producer_0": np.array([0.2, 0.3, 0.5]),
+                "producer_1": np.array([1.0, 0.0, 0.0]),
+                "producer_2": np.array([np.nan, 1.0, 0.0]),
+            }
+        )
+    np.testing.assert_array_equal(env.profile, before)
+    assert env.steps == 0
+
+
+def test_zero_iterations_mean_the_same_to_both_engines():
+    result = rq.best_response_dynamics(G, seed=0, max_iter=0)
+    assert result.iterations == 0
+    assert result.converged == G.is_nash(result.profile)
+    from experiments.config import RunSpec
+    from experiments.runner import run_one
+
+    spec = RunSpec("exp1", "synthetic-uniform", 50, 3, 3, 13, "linear", None, 0, 0, 7)
+    for engine in ("rollout", "direct"):
+        with pytest.raises(ValueError, match="max_iter must be >= 1, got 0"):
+            run_one(spec, engine)
+
+
+def test_memory_of_profiles_and_observations_is_linear():
+    profile = rq.profile_from_assignment(np.array([0, 4_999_999]), 5_000_000)
+    assert profile.shape == (2, 5_000_000) and profile.sum() == 2  # no 5M x 5M identity
+    env = rq.parallel_env(users=U, n_producers=2_000, observe_id=False, info_regrets=False)
+    assert env._ids is None  # no n x n one-hot table unless ids are observed
+
+
+def test_pure_nash_equilibria_shows_progress_when_asked(capsys):
+    found = rq.pure_nash_equilibria(rq.EngagementGame(U, 4), progress=True)
+    assert found.shape[1] == 3
+    assert "count vectors" in capsys.readouterr().err

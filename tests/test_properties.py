@@ -94,10 +94,15 @@ def test_regrets_are_non_negative_and_zero_at_equilibria(data):
     profile = data.draw(profiles(game))
     regrets = game.regrets(profile)
     assert (regrets >= 0).all() and np.isfinite(regrets).all()
-    for counts in rq.pure_nash_equilibria(game):
+    basis = game.regrets(profile, deviations="basis")
+    if game.rule != "hardmax":  # searching the simplex never finds less than its vertices
+        simplex = game.regrets(profile, deviations="simplex")
+        assert (simplex >= basis - 1e-12 * max(1.0, game.producer_utilities(profile).max())).all()
+    for counts in rq.pure_nash_equilibria(game):  # equilibria of the basis-vector game
         eq = rq.profile_from_assignment(np.repeat(np.arange(game.dim), counts), game.dim)
-        assert game.is_nash(eq)
-        assert game.nash_conv(eq) <= 1e-9 * max(1.0, game.producer_utilities(eq).max())
+        assert game.is_nash(eq, deviations="basis")
+        scale = max(1.0, game.producer_utilities(eq).max())
+        assert game.nash_conv(eq, deviations="basis") <= 1e-9 * scale
 
 
 @given(st.data())

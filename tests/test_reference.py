@@ -183,5 +183,8 @@ def test_all_deviations_at_once_match_naive(rule, temperature, utility):
         if table is not None:  # None: tiny temperatures go through the log-space path
             np.testing.assert_allclose(table, naive, rtol=1e-12, atol=1e-15)
         np.testing.assert_allclose(
-            game.best_deviations(profile), naive.max(axis=1), rtol=1e-12, atol=1e-15
+            game.best_deviations(profile, deviations="basis"),
+            naive.max(axis=1),
+            rtol=1e-12,
+            atol=1e-15,
         )
