@@ -1,11 +1,17 @@
 """``recsys-eq certify``: are basis-vector equilibria equilibria over the whole simplex?
 
-MODEL.md section 2: under linear serving (and softmax with tau >= 1/2) a best response over the
-simplex is a basis vector, so an equilibrium over basis vectors is a Nash equilibrium. Below
-that it is an empirical claim. For sampled equilibria this searches every producer's continuous
-deviations with SciPy's SLSQP from many starts (its own vertex, the centroid and random points)
-using the exact gradient, and reports the best continuous gain beside the best basis-vector
-gain. Producers on the same feature are interchangeable, so one per occupied feature is checked.
+MODEL.md section 2: under linear serving (and softmax with tau >= 1/2) an engagement best
+response over the simplex is a basis vector, so an equilibrium over basis vectors is a Nash
+equilibrium. Below that it is an empirical claim. For sampled equilibria this searches every
+producer's continuous deviations with SciPy's SLSQP from many starts (its own vertex, the
+centroid and random points) using the exact gradient, and reports the best continuous gain
+beside the best basis-vector gain. Producers on the same feature are interchangeable, so one
+per occupied feature is checked.
+
+Exposure games (``certify.utilities`` in the config) are where the structural result fails:
+their basis-vector equilibria are checked the same way (and typically leave gains), and the
+equilibria of the simplex dynamics are certified by the game's own check (exact with a duality
+gap under linear serving, a multi-start certificate under softmax).
 """
 
 from __future__ import annotations
@@ -13,107 +19,112 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
-from scipy.optimize import minimize
 
 import recsys_eq_env as rq
-from recsys_eq_env.continuous import utility_and_gradient
+from recsys_eq_env.continuous import SMOOTH_RULES, best_continuous_deviation
 
-from .config import Config, RunSpec, Serving, serving_order, temperature_value
+from .config import Config, RunSpec, serving_order, temperature_value
 from .populations import spec_game
 
 
 def certify_specs(config: Config) -> list[RunSpec]:
     grid = config.certify
     specs = []
-    for dataset in grid.datasets:
-        for dim in grid.dims:
-            for n in grid.n_producers:
-                for seed in grid.embedding_seeds:
-                    for serving in config.experiments["exp2"].serving:
-                        specs.append(
-                            RunSpec(
-                                "certify",
-                                dataset,
-                                grid.n_users,
-                                dim,
-                                n,
-                                seed,
-                                serving.rule,
-                                serving.temperature,
-                                0,
-                                config.max_iter,
-                                config.base_seed,
+    for utility in grid.utilities:
+        for dataset in grid.datasets:
+            for dim in grid.dims:
+                for n in grid.n_producers:
+                    for seed in grid.embedding_seeds:
+                        for serving in config.experiments["exp2"].serving:
+                            if utility != "engagement" and serving.rule not in SMOOTH_RULES:
+                                continue
+                            specs.append(
+                                RunSpec(
+                                    "certify",
+                                    dataset,
+                                    grid.n_users,
+                                    dim,
+                                    n,
+                                    seed,
+                                    serving.rule,
+                                    serving.temperature,
+                                    0,
+                                    config.max_iter,
+                                    config.base_seed,
+                                    utility,
+                                )
                             )
-                        )
     return specs
 
 
+def _base(spec: RunSpec) -> dict:
+    return {
+        "dataset": spec.dataset,
+        "dim": spec.dim,
+        "n_producers": spec.n_producers,
+        "embedding_seed": spec.embedding_seed,
+        "serving": spec.serving,
+        "rule": spec.rule,
+        "temperature": temperature_value(spec.temperature),
+        "utility": spec.utility,
+    }
+
+
 def certify_one(spec: RunSpec, starts: int) -> list[dict]:
-    """Rows, one per occupied feature of the equilibrium reached from the spec's seed."""
+    """Rows, one per occupied feature of the basis equilibrium reached from the spec's seed,
+    and for exposure games one per distinct content of the simplex dynamics' equilibrium."""
     game = spec_game(spec)
-    result = rq.best_response_dynamics(game, seed=spec.seed, max_iter=spec.max_iter)
-    if not result.converged:
-        return []
-    rng = np.random.default_rng(spec.seed)
+    result = rq.best_response_dynamics(
+        game, seed=spec.seed, max_iter=spec.max_iter, deviations="basis"
+    )
     rows = []
-    for a in np.flatnonzero(result.counts):
-        row = game.deviation_table(result.counts)[a]
-        current = row[a]
-        best_value, best_point = best_continuous_deviation(game, result.counts, int(a), starts, rng)
-        rows.append(
-            {
-                "dataset": spec.dataset,
-                "dim": spec.dim,
-                "n_producers": spec.n_producers,
-                "embedding_seed": spec.embedding_seed,
-                "serving": spec.serving,
-                "rule": spec.rule,
-                "temperature": temperature_value(spec.temperature),
-                "feature": int(a),
-                "utility": float(current),
-                "vertex_gain": float(row.max() - current),
-                "continuous_gain": float(best_value - current),
-                "relative_continuous_gain": float((best_value - current) / abs(current)),
-                "optimum_peak": float(best_point.max()),
-            }
+    if result.converged:
+        rng = np.random.default_rng(spec.seed)
+        table = game.deviation_table(result.counts)
+        for a in np.flatnonzero(result.counts):
+            row = table[a]
+            current = row[a]
+            best_value, best_point = best_continuous_deviation(
+                game, result.counts, int(a), starts, rng
+            )
+            rows.append(
+                {
+                    **_base(spec),
+                    "equilibrium": "basis",
+                    "check": "search",
+                    "feature": int(a),
+                    "utility_value": float(current),
+                    "vertex_gain": float(row.max() - current),
+                    "continuous_gain": float(best_value - current),
+                    "relative_continuous_gain": float((best_value - current) / abs(current)),
+                    "optimum_peak": float(best_point.max()),
+                }
+            )
+    if spec.utility == "exposure":
+        simplex = rq.best_response_dynamics(
+            game, seed=spec.seed, max_iter=10 * spec.max_iter, deviations="simplex"
         )
+        if simplex.converged:
+            current = game.producer_utilities(simplex.profile)
+            responses = game.best_responses(simplex.profile, "simplex")
+            basis = game.best_responses(simplex.profile, "basis").value
+            _, first = np.unique(simplex.profile, axis=0, return_index=True)
+            for i in sorted(first):
+                gain = responses.value[i] - current[i]
+                rows.append(
+                    {
+                        **_base(spec),
+                        "equilibrium": "simplex",
+                        "check": responses.check,
+                        "feature": int(simplex.profile[i].argmax()),
+                        "utility_value": float(current[i]),
+                        "vertex_gain": float(basis[i] - current[i]),
+                        "continuous_gain": float(gain),
+                        "relative_continuous_gain": float(gain / abs(current[i])),
+                        "optimum_peak": float(simplex.profile[i].max()),
+                    }
+                )
     return rows
-
-
-def best_continuous_deviation(game, counts, a: int, starts: int, rng) -> tuple[float, np.ndarray]:
-    """Best content found for a producer on feature ``a`` by multi-start SLSQP on the simplex.
-
-    Starts: its own vertex, the centroid and ``starts - 2`` uniform random points; every local
-    optimum is projected back on the simplex and evaluated exactly.
-    """
-    others = np.asarray(counts, dtype=float).copy()
-    others[a] -= 1
-    scale = 1.0 / game.n_users  # optimise utility per user: values of order 1
-
-    def objective(s):
-        value, grad = utility_and_gradient(game, s, game.users, others)
-        return -value * scale, -grad * scale
-
-    constraint = {"type": "eq", "fun": lambda s: s.sum() - 1.0, "jac": lambda s: np.ones_like(s)}
-    points = [np.eye(game.dim)[a], np.full(game.dim, 1.0 / game.dim)]
-    points += list(rng.dirichlet(np.ones(game.dim), max(0, starts - 2)))
-    best_value, best_point = -np.inf, points[0]
-    for start in points:
-        res = minimize(
-            objective,
-            start,
-            jac=True,
-            method="SLSQP",
-            bounds=[(0.0, 1.0)] * game.dim,
-            constraints=[constraint],
-            options={"ftol": 1e-12, "maxiter": 200},
-        )
-        s = np.clip(res.x, 0.0, None)
-        s /= s.sum()
-        value = utility_and_gradient(game, s, game.users, others)[0]
-        if value > best_value:
-            best_value, best_point = value, s
-    return best_value, best_point
 
 
 def run_certify(config: Config, n_jobs: int = 1) -> pd.DataFrame:
@@ -124,11 +135,15 @@ def run_certify(config: Config, n_jobs: int = 1) -> pd.DataFrame:
 
 
 def summarise(table: pd.DataFrame) -> pd.DataFrame:
-    """Per serving rule: how much continuous deviations gain over the best vertex."""
+    """Per utility, serving rule and kind of equilibrium: what continuous deviations gain."""
     if table.empty:
         return table
+    if "utility_value" not in table.columns:  # written before exposure was certified
+        table = table.rename(columns={"utility": "utility_value"})
+        table = table.assign(utility="engagement", equilibrium="basis", check="search")
     order = {label: i for i, label in enumerate(serving_order(table["serving"].unique()))}
-    grouped = table.groupby("serving")
+    value = "utility_value"
+    grouped = table.groupby(["utility", "equilibrium", "serving"])
     out = pd.DataFrame(
         {
             "equilibria": grouped.apply(
@@ -137,23 +152,18 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
             ),
             "producers checked": grouped.size(),
             "max vertex gain (rel.)": grouped.apply(
-                lambda g: (g["vertex_gain"] / g["utility"].abs()).max(), include_groups=False
+                lambda g: (g["vertex_gain"] / g[value].abs()).max(), include_groups=False
             ),
             "max continuous gain (rel.)": grouped["relative_continuous_gain"].max(),
             "producers with continuous gain > 1e-6": grouped.apply(
                 lambda g: int((g["relative_continuous_gain"] > 1e-6).sum()), include_groups=False
             ),
-            "min peak of best deviation": grouped["optimum_peak"].min(),
+            "min peak of content": grouped["optimum_peak"].min(),
         }
     )
-    return out.sort_index(key=lambda idx: idx.map(order))
+    return out.sort_index(
+        key=lambda idx: idx.map(lambda v: order.get(v, v) if idx.name == "serving" else v)
+    )
 
 
-__all__ = [
-    "Serving",
-    "best_continuous_deviation",
-    "certify_one",
-    "certify_specs",
-    "run_certify",
-    "summarise",
-]
+__all__ = ["best_continuous_deviation", "certify_one", "certify_specs", "run_certify", "summarise"]

@@ -13,6 +13,8 @@ reproduce      exp1 + exp2 + certify + plot + REPRODUCTION.md
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import shlex
 import sys
 import time
@@ -51,6 +53,19 @@ def build_parser() -> argparse.ArgumentParser:
     eq.add_argument("--utility", choices=("engagement", "exposure"), default="engagement")
     eq.add_argument("--seed", type=int, default=0, help="seed of the dynamics")
     eq.add_argument("--max-iter", type=int, default=500)
+    eq.add_argument(
+        "--deviations",
+        choices=("basis", "simplex"),
+        default=None,
+        help="what producers may move to: basis vectors (the paper's heuristic) or the whole "
+        "simplex; default: the game's (simplex for exposure under linear or softmax serving)",
+    )
+    eq.add_argument(
+        "--tol",
+        type=float,
+        default=None,
+        help="relative improvement a move needs (default 1e-9 basis, 1e-6 simplex)",
+    )
     eq.set_defaults(func=run_equilibrium)
 
     for name, help_text, func in (
@@ -74,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--out", type=Path, default=None, help="results folder")
     compare.add_argument("--jobs", type=int, default=None, help="worker processes")
     compare.add_argument("--no-progress", action="store_true", help="no progress bar")
+    compare.add_argument(
+        "--recompute",
+        action="store_true",
+        help="run again the cells of --out made with another study configuration",
+    )
     compare.set_defaults(func=run_compare)
 
     plot = commands.add_parser("plot", help="the figures, from the tables in --out")
@@ -123,6 +143,12 @@ def _grid_arguments(sub):
         default=2.0,
         help="save finished runs at least this often (0: after every run)",
     )
+    sub.add_argument(
+        "--recompute",
+        action="store_true",
+        help="run again the finished runs of --out that were made with other settings "
+        "(iteration budget, seeds, engine) and replace their rows; without it they are refused",
+    )
 
 
 # ------------------------------------------------------------------ equilibrium
@@ -132,10 +158,20 @@ def run_equilibrium(args) -> int:
         users, args.n_producers, args.rule, args.temperature, args.utility, args.k
     )
     start = time.perf_counter()
-    result = rq.best_response_dynamics(game, seed=args.seed, max_iter=args.max_iter)
+    result = rq.best_response_dynamics(
+        game, seed=args.seed, max_iter=args.max_iter, tol=args.tol, deviations=args.deviations
+    )
     elapsed = time.perf_counter() - start
     print(format_equilibrium(game, result, elapsed))
     return 0
+
+
+CHECKS = {
+    "exact": "exact: no deviation over the whole simplex gains more",
+    "certificate": "certificate: a multi-start search over the simplex found no better content "
+    "(evidence, not proof)",
+    "basis only": "basis vectors only: continuous deviations were not checked and could gain",
+}
 
 
 def format_equilibrium(game: rq.EngagementGame, result: rq.DynamicsResult, elapsed: float) -> str:
@@ -143,19 +179,29 @@ def format_equilibrium(game: rq.EngagementGame, result: rq.DynamicsResult, elaps
     producer_u = game.producer_utilities(result.profile)
     user_u = game.user_utilities(result.profile)
     user_dist = rq.user_distribution(game.users)
-    producer_dist = result.producer_dist
+    producer_dist = result.profile.sum(axis=0) / game.n_producers  # content mass per feature
     status = "converged" if result.converged else "did NOT converge"
+    over = "the simplex" if result.deviations == "simplex" else "basis vectors"
     lines = [
         f"{game!r}",
-        f"best-response dynamics {status} after {result.iterations} iterations ({elapsed:.3f} s)",
+        f"best-response dynamics over {over} {status} after {result.iterations} iterations "
+        f"({elapsed:.3f} s; relative tolerance {result.tol:g})",
         "",
         f"{'feature':>7}  {'users':>7}  {'producers':>9}  {'count':>5}",
     ]
+    if result.deviations == "simplex":
+        lines[-1] = f"{'feature':>7}  {'users':>7}  {'producers':>9}  {'peaks':>5}"
+        lines.insert(
+            -1,
+            "producers: content mass per feature / n; peaks: producers whose "
+            "content is largest there",
+        )
     for j in range(game.dim):
         lines.append(
             f"{j:>7}  {user_dist[j]:7.3f}  {producer_dist[j]:9.3f}  {int(result.counts[j]):>5}"
         )
     tvd = 0.5 * np.abs(user_dist - producer_dist).sum()
+    regrets = game.regrets(result.profile, result.deviations)
     lines += [
         "",
         f"features occupied        {int((result.counts > 0).sum())} of {game.dim}",
@@ -164,8 +210,16 @@ def format_equilibrium(game: rq.EngagementGame, result: rq.DynamicsResult, elaps
         f"min {producer_u.min():.4f}  max {producer_u.max():.4f}",
         f"user utility             total {user_u.sum():.4f}  mean {user_u.mean():.6f}  "
         f"min {user_u.min():.6f}  max {user_u.max():.6f}",
-        f"nash_conv                {game.nash_conv(result.profile):.3e}",
+        f"nash_conv                {regrets.sum():.3e}  (largest regret relative to utility "
+        f"{(regrets / np.maximum(np.abs(producer_u), 1e-300)).max():.1e})",
+        f"equilibrium check        {CHECKS[result.check]}",
     ]
+    if result.deviations == "simplex":
+        peak = result.profile.max(axis=1)
+        lines[lines.index(next(x for x in lines if x.startswith("features occupied")))] = (
+            f"content peaks            mean largest coordinate {peak.mean():.3f} "
+            f"(1 = a basis vector), smallest {peak.min():.3f}"
+        )
     return "\n".join(lines)
 
 
@@ -176,7 +230,10 @@ def _config(args):
     from .config import load_config
     from .populations import dataset_names
 
+    _check_run_flags(args)
     if getattr(args, "data_home", None) is not None:
+        if not args.data_home.is_dir():
+            raise ValueError(f"--data-home {args.data_home} is not a folder")
         os.environ["RECSYS_EQ_DATA"] = str(args.data_home)  # worker processes inherit it
     config = load_config("quick" if args.quick else args.config)
     if args.dataset:
@@ -190,7 +247,34 @@ def _config(args):
 
 
 def _out(args, config) -> Path:
-    return args.out if args.out is not None else Path("results") / config.name
+    """The results folder, created and checked writable before any work starts."""
+    return check_out(args.out if args.out is not None else Path("results") / config.name)
+
+
+def check_out(out: Path) -> Path:
+    """Create ``out`` if needed and prove it writable (a clear error names the path)."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file, not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as exc:
+        raise OSError(f"--out {out} is not writable: {exc.strerror or exc}") from None
+    return out
+
+
+def _check_run_flags(args) -> None:
+    """Flags that argparse cannot check alone."""
+    jobs = getattr(args, "jobs", None)
+    if jobs is not None and jobs < 1:
+        raise ValueError(f"--jobs must be >= 1, got {jobs}")
+    flush = getattr(args, "flush_seconds", None)
+    if flush is not None and not (math.isfinite(flush) and flush >= 0):
+        raise ValueError(f"--flush-seconds must be a finite number >= 0, got {flush}")
+    if getattr(args, "scheduler", None) is not None and args.backend != "dask":
+        raise ValueError("--scheduler needs --backend dask (it names a Dask scheduler)")
 
 
 def _prepare(specs, args) -> tuple[float, int]:
@@ -226,6 +310,7 @@ def _experiment(name, config, out, args, prepare: bool = True):
         flush_seconds=args.flush_seconds,
         backend=args.backend,
         scheduler=args.scheduler,
+        recompute=args.recompute,
     )
     print(summary.line(out / f"{name}.parquet"), flush=True)
     return summary
@@ -233,18 +318,19 @@ def _experiment(name, config, out, args, prepare: bool = True):
 
 def run_exp(args) -> int:
     config = _config(args)
-    _experiment(args.command, config, _out(args, config), args)
+    out = _out(args, config)
+    _experiment(args.command, config, out, args)
     return 0
 
 
 def _certify(config, out, args):
     from .certify import run_certify, summarise
     from .grid import default_jobs
+    from .store import atomic_parquet
 
     start = time.perf_counter()
     table = run_certify(config, n_jobs=args.jobs or default_jobs())
-    out.mkdir(parents=True, exist_ok=True)
-    table.to_parquet(out / "certify.parquet", index=False)
+    atomic_parquet(table, out / "certify.parquet")
     summary = summarise(table)
     print(summary.to_string())
     print(
@@ -266,6 +352,8 @@ def run_plot(args) -> int:
 
     default = Path("results") / ("quick" if args.quick else "paper")
     out = args.out if args.out is not None else default
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file, not a folder")
     paths = plot_all(load_table(out, "exp1"), load_table(out, "exp2"), out / "figures")
     print("figures: " + ", ".join(str(p) for p in paths))
     return 0
@@ -319,11 +407,16 @@ def run_compare(args) -> int:
     from .plots import plot_compare
     from .report import build_report, record_invocation
 
+    _check_run_flags(args)
     study = load_study("compare-quick" if args.quick else args.study)
-    out = args.out if args.out is not None else Path("results") / study.name
+    out = check_out(args.out if args.out is not None else Path("results") / study.name)
     start = time.perf_counter()
     curves, ran = run_study(
-        study, out, n_jobs=args.jobs or default_jobs(), progress=not args.no_progress
+        study,
+        out,
+        n_jobs=args.jobs or default_jobs(),
+        progress=not args.no_progress,
+        recompute=args.recompute,
     )
     seconds = time.perf_counter() - start
     plot_compare(curves, out / "figures")
@@ -355,8 +448,13 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, TypeError, FileNotFoundError) as exc:
-        print(f"recsys-eq {args.command}: error: {exc}", file=sys.stderr)
+    except (ValueError, TypeError, OSError) as exc:
+        # User errors (bad input, a path that cannot be read or written, a full disk, an
+        # unreachable scheduler): one line naming the path or flag, never a traceback.
+        message = str(exc) or type(exc).__name__
+        if isinstance(exc, OSError) and exc.filename and str(exc.filename) not in message:
+            message = f"{exc.filename}: {message}"
+        print(f"recsys-eq {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(

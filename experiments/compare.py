@@ -21,17 +21,16 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 import recsys_eq_env as rq
 
-from .config import Serving, serving_order
+from .config import RESULTS_VERSION, Reader, Serving, read_yaml, serving_order
+from .populations import dataset_names
 from .populations import game as cell_game
+from .store import fingerprint, plan
 
 LEARNERS = ("best_response", "hedge", "exponentiated_gradient", "shared_ppo", "independent_ppo")
 STEP_UNITS = {
@@ -79,29 +78,76 @@ class Cell:
         return f"{self.dim}|{self.n_producers}|{self.serving.label}|{self.seed}"
 
 
+#: Each learner's settings: the keys its block may hold, and which are required.
+LEARNER_KEYS = {
+    "hedge": {"steps": True, "learning_rate": True},
+    "exponentiated_gradient": {"steps": True, "learning_rate": True},
+    "shared_ppo": {"timesteps": True, "episode_length": True, "ppo": False},
+    "independent_ppo": {"timesteps": True, "episode_length": True, "ppo": False},
+}
+
+
 def load_study(source: str = "compare") -> StudyConfig:
-    path = Path(source)
-    if path.suffix in (".yaml", ".yml") and path.exists():
-        raw, name = yaml.safe_load(path.read_text()), path.stem
-    else:
-        packaged = resources.files("experiments") / "configs" / f"{source}.yaml"
-        if not packaged.is_file():
-            raise ValueError(
-                f"study must be 'compare', 'compare-quick' or a .yaml file, got {source!r}"
-            )
-        raw, name = yaml.safe_load(packaged.read_text()), source
-    return StudyConfig(
+    """A packaged study by name (``compare``, ``compare-quick``) or a YAML file, strictly."""
+    raw, name = read_yaml(source, "study", ("compare", "compare-quick"))
+    top = Reader(raw, source)
+    if isinstance(raw, dict) and "exp1" in raw:
+        raise top.error(
+            "is an experiment grid (it has exp1), not a learning study: run it with "
+            "`recsys-eq exp1 --config`, or give compare a study file"
+        )
+    serving = []
+    for item in top.items("serving"):
+        rule = item.choice("rule", ("softmax", "linear", "uniform"))
+        temperature = item.number("temperature", positive=True, default=None)
+        if (rule == "softmax") != (temperature is not None):
+            raise item.error("is required for softmax and only used by it", "temperature")
+        item.done()
+        serving.append(Serving(rule, temperature))
+    learners = {}
+    block = top.section("learners")
+    for learner, keys in LEARNER_KEYS.items():
+        entry = block.section(learner)
+        values = {}
+        for key, required in keys.items():
+            if key == "ppo":
+                ppo = entry.get("ppo", {})
+                if not isinstance(ppo, dict):
+                    raise entry.error(f"must be a mapping of PPO arguments, got {ppo!r}", "ppo")
+                values["ppo"] = ppo
+            elif key == "learning_rate":
+                values[key] = entry.number(key, positive=True)
+            else:
+                values[key] = entry.int(key, minimum=1) if required else entry.get(key, None)
+        entry.done()
+        learners[learner] = values
+    block.done()
+    study = StudyConfig(
         name=name,
-        dataset=raw["dataset"],
-        n_users=int(raw["n_users"]),
-        embedding_seed=int(raw["embedding_seed"]),
-        dims=tuple(int(d) for d in raw["dims"]),
-        n_producers=tuple(int(n) for n in raw["n_producers"]),
-        serving=tuple(Serving(s["rule"], s.get("temperature")) for s in raw["serving"]),
-        seeds=tuple(int(s) for s in raw["seeds"]),
-        checkpoints=int(raw["checkpoints"]),
-        learners=raw["learners"],
+        dataset=top.choice("dataset", dataset_names()),
+        n_users=top.int("n_users", minimum=1),
+        embedding_seed=top.int("embedding_seed", minimum=0),
+        dims=top.ints("dims", minimum=1),
+        n_producers=top.ints("n_producers", minimum=2),
+        serving=tuple(serving),
+        seeds=top.ints("seeds", minimum=0),
+        checkpoints=top.int("checkpoints", minimum=1),
+        learners=learners,
     )
+    top.done()
+    return study
+
+
+def study_settings(study: StudyConfig) -> dict:
+    """What changes a cell's curves beyond its key (its fingerprint's contents)."""
+    return {
+        "dataset": study.dataset,
+        "n_users": study.n_users,
+        "embedding_seed": study.embedding_seed,
+        "checkpoints": study.checkpoints,
+        "learners": study.learners,
+        "results_version": RESULTS_VERSION,
+    }
 
 
 def cells(study: StudyConfig) -> list[Cell]:
@@ -156,6 +202,7 @@ def run_cell(cell: Cell, study: StudyConfig) -> list[dict]:
     def log(learner, step, profile, concentration=None):
         row = {
             "key": cell.key,
+            "fingerprint": fingerprint(study_settings(study)),
             "dim": cell.dim,
             "n_producers": cell.n_producers,
             "serving": serving.label,
@@ -268,16 +315,26 @@ def _independent_ppo(game, cfg, seed, count, log):
         )
 
 
-def run_study(study: StudyConfig, out, n_jobs: int = 1, progress: bool = True):
-    """Every cell, in parallel and resumably; returns the curves and how many cells ran now."""
+def run_study(
+    study: StudyConfig, out, n_jobs: int = 1, progress: bool = True, recompute: bool = False
+):
+    """Every cell, in parallel and resumably; returns the curves and how many cells ran now.
+
+    A finished cell of another study configuration (other learners' settings, population) is
+    refused unless ``recompute``, which runs it again and replaces its curves.
+    """
     from joblib import Parallel, delayed
     from tqdm.auto import tqdm
 
     from .store import ResultStore
 
     store = ResultStore(out, "compare", unique=("key", "learner", "step"), sort=SORT)
-    done = store.finished_keys()
-    todo = [c for c in cells(study) if c.key not in done]
+    settings = fingerprint(study_settings(study))
+    todo = plan(
+        store, cells(study), key=lambda c: c.key, print_of=lambda c: settings, recompute=recompute
+    ).todo
+    if recompute and todo:  # stale curves may have other checkpoints: drop them all
+        store.drop(keys={c.key for c in todo})
     bar = tqdm(
         total=len(cells(study)),
         initial=len(cells(study)) - len(todo),

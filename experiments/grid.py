@@ -17,11 +17,13 @@ import pandas as pd
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
-from .config import RunSpec
+from .config import ENGINES, RunSpec
 from .runner import run_one
-from .store import ResultStore
+from .store import ResultStore, fingerprint, plan
 
 FLUSH_SECONDS = 2.0
+#: How long to try to reach a Dask scheduler before giving up with an error.
+SCHEDULER_TIMEOUT = "10s"
 BACKENDS = ("joblib", "dask")
 FLUSH_ROWS = 500
 
@@ -35,11 +37,13 @@ class GridSummary:
     converged: int
     seconds: float
     table: pd.DataFrame
+    recomputed: int = 0
 
     def line(self, path) -> str:
+        again = f", {self.recomputed} of them recomputed" if self.recomputed else ""
         return (
-            f"{self.name}: {self.total} runs ({self.new} new, {self.resumed} resumed) in "
-            f"{_duration(self.seconds)}; {self.converged}/{self.total} converged; table {path}"
+            f"{self.name}: {self.total} runs ({self.new} new{again}, {self.resumed} resumed) "
+            f"in {_duration(self.seconds)}; {self.converged}/{self.total} converged; table {path}"
         )
 
 
@@ -56,19 +60,34 @@ def run_grid(
     flush_seconds: float = FLUSH_SECONDS,
     backend: str = "joblib",
     scheduler: str | None = None,
+    recompute: bool = False,
 ) -> GridSummary:
     """Run every spec not already in ``store`` and return the consolidated table.
 
     ``backend="joblib"`` uses local processes; ``backend="dask"`` submits the runs to a
     dask.distributed scheduler (``scheduler`` address, else a ``LocalCluster`` of ``n_jobs``
-    workers on 127.0.0.1), broadcasting every population to the workers once.
+    workers on 127.0.0.1), broadcasting every population to the workers once. A finished run
+    made with other settings (iteration budget, seeds, engine) is refused unless
+    ``recompute`` (then its row is replaced).
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if scheduler is not None and backend != "dask":
+        raise ValueError("scheduler is only used with backend='dask'")
+    if not (isinstance(flush_seconds, (int, float)) and flush_seconds >= 0):
+        raise ValueError(f"flush_seconds must be a number >= 0, got {flush_seconds!r}")
     start = time.perf_counter()
-    finished = store.finished_keys()
-    todo = [s for s in specs if s.key not in finished]
-    resumed = len(specs) - len(todo)
+    work = plan(
+        store,
+        specs,
+        key=lambda s: s.key,
+        print_of=lambda s: fingerprint(s.settings(engine)),
+        recompute=recompute,
+        describe=lambda table, spec: _difference(table, spec, engine),
+    )
+    todo, resumed = work.todo, work.resumed
     n_jobs = default_jobs() if n_jobs is None else n_jobs
     bar = tqdm(
         total=len(specs),
@@ -116,7 +135,30 @@ def run_grid(
         converged=int(table["converged"].sum()) if len(table) else 0,
         seconds=time.perf_counter() - start,
         table=table,
+        recomputed=work.stale,
     )
+
+
+def _difference(table: pd.DataFrame, spec: RunSpec, engine: str) -> str:
+    """What the stored row of ``spec`` was made with, against this run's settings."""
+    stored = table[table["key"] == spec.key]
+    if stored.empty:
+        return ""
+    old = stored.iloc[-1]
+    new = spec.settings(engine)
+    changes = [
+        f"{name} {_plain(old[name])!r} there, {value!r} now"
+        for name, value in new.items()
+        if name in old.index and old[name] != value
+    ]
+    if not changes:
+        return " (made by another version of this code)"
+    return " (" + "; ".join(changes) + ")"
+
+
+def _plain(value):
+    """A table value as the plain Python scalar it was written from."""
+    return value.item() if hasattr(value, "item") else value
 
 
 def _dask_rows(specs, engine, n_jobs, scheduler):
@@ -134,7 +176,12 @@ def _dask_rows(specs, engine, n_jobs, scheduler):
             host="127.0.0.1",
             dashboard_address=None,
         )
-    client = Client(cluster if cluster is not None else scheduler)
+    try:
+        client = Client(cluster if cluster is not None else scheduler, timeout=SCHEDULER_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        if cluster is not None:
+            cluster.close()
+        raise OSError(f"could not reach the Dask scheduler at {scheduler}: {exc}") from None
     try:
         shared = {}  # each population travels to every worker once, not once per task
         for spec in specs:

@@ -11,6 +11,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from recsys_eq_env._io import atomic_path
+
 from .config import serving_order
 
 FIGURES = {
@@ -37,14 +39,18 @@ def plot_all(exp1: pd.DataFrame, exp2: pd.DataFrame, out) -> list[Path]:
             (f"fig4_specialization_{dataset}", lambda part=part: specialization_figure(part)),
         ]
     for name, draw in figures:
-        fig = draw()
-        for ext in ("png", "pdf"):
-            fig.savefig(
-                out / f"{name}.{ext}", dpi=100 if ext == "png" else None, bbox_inches="tight"
-            )
-        plt.close(fig)
+        save(draw(), out / name)
         written.append(out / f"{name}.png")
     return written
+
+
+def save(fig, stem: Path) -> None:
+    """Write a figure as PNG (100 dpi: the committed figures stay small) and PDF, each
+    atomically (several commands may plot into one folder), and close it."""
+    for ext in ("png", "pdf"):
+        with atomic_path(stem.with_name(f"{stem.name}.{ext}")) as tmp:
+            fig.savefig(tmp, format=ext, dpi=100 if ext == "png" else None, bbox_inches="tight")
+    plt.close(fig)
 
 
 def iterations_figure(exp1: pd.DataFrame):
@@ -252,10 +258,5 @@ def compare_figure(curves: pd.DataFrame):
 def plot_compare(curves: pd.DataFrame, out) -> list[Path]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    fig = compare_figure(curves)
-    for ext in ("png", "pdf"):
-        fig.savefig(
-            out / f"fig5_learning.{ext}", dpi=100 if ext == "png" else None, bbox_inches="tight"
-        )
-    plt.close(fig)
+    save(compare_figure(curves), out / "fig5_learning")
     return [out / "fig5_learning.png"]

@@ -93,12 +93,15 @@ def spec_game(spec) -> rq.EngagementGame:
         spec.n_producers,
         spec.rule,
         spec.temperature,
+        spec.utility,
     )
 
 
 @lru_cache(maxsize=16)
-def game(dataset, n_users, dim, seed, n_producers, rule, temperature) -> rq.EngagementGame:
+def game(
+    dataset, n_users, dim, seed, n_producers, rule, temperature, utility="engagement"
+) -> rq.EngagementGame:
     """The game of a cell; cached so the runs of a cell share its deviation tables."""
     users = population(dataset, n_users, dim, seed)
     tau = 1.0 if temperature is None else temperature
-    return rq.EngagementGame(users, n_producers, rule, tau)
+    return rq.EngagementGame(users, n_producers, rule, tau, utility)

@@ -10,6 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from filelock import FileLock
+
+from recsys_eq_env._io import atomic_write_text
 
 from .config import serving_order
 
@@ -38,17 +41,22 @@ DASH = "—"
 
 
 def record_invocation(folder, command: str, stages: dict[str, float]):
-    """Add a command and its stage times to ``report.json`` (kept across invocations)."""
+    """Add a command and its stage times to ``report.json`` (kept across invocations).
+
+    Several commands may finish into one folder at once: the read-modify-write holds the
+    folder's report lock and the file is replaced atomically.
+    """
     path = Path(folder) / "report.json"
-    record = json.loads(path.read_text()) if path.exists() else {}
-    record.setdefault("commands", [])
-    if command not in record["commands"]:
-        record["commands"].append(command)
-    record.setdefault("stages", {}).update({k: round(v, 1) for k, v in stages.items()})
-    record["machine"] = (
-        f"{platform.python_implementation()} {platform.python_version()}, {_cores()} cores"
-    )
-    path.write_text(json.dumps(record, indent=1) + "\n")
+    with FileLock(Path(folder) / "report.lock", timeout=600):
+        record = json.loads(path.read_text()) if path.exists() else {}
+        record.setdefault("commands", [])
+        if command not in record["commands"]:
+            record["commands"].append(command)
+        record.setdefault("stages", {}).update({k: round(v, 1) for k, v in stages.items()})
+        record["machine"] = (
+            f"{platform.python_implementation()} {platform.python_version()}, {_cores()} cores"
+        )
+        atomic_write_text(path, json.dumps(record, indent=1) + "\n")
 
 
 def build_report(folder) -> Path:
@@ -107,7 +115,7 @@ def build_report(folder) -> Path:
         for fig in figures:
             lines += [f"![{fig.stem}]({fig.relative_to(folder).as_posix()})", ""]
     path = folder / "REPRODUCTION.md"
-    path.write_text("\n".join(lines) + "\n")
+    atomic_write_text(path, "\n".join(lines) + "\n")
     return path
 
 
@@ -223,31 +231,44 @@ def _certify_section(table, summary):
         "`recsys-eq certify`: at sampled equilibria, every occupied feature's producer searches "
         "continuous deviations (SciPy SLSQP, exact gradient, from its vertex, the centroid and "
         "random starts). Gains are relative to the producer's utility; the peak is the largest "
-        "coordinate of the best deviation found (1 = a basis vector).",
+        "coordinate of the content (of the best deviation found at basis equilibria, of the "
+        "producer's own content at the equilibria of the simplex dynamics; 1 = a basis vector).",
         "",
     ]
     if summary is None or summary.empty:
         return [*lines, "Not run.", ""]
-    lines.append("| serving | " + " | ".join(summary.columns) + " |")
-    lines.append("|---" * (len(summary.columns) + 1) + "|")
-    for serving, row in summary.iterrows():
+    names = list(summary.index.names)
+    lines.append("| " + " | ".join(names) + " | " + " | ".join(summary.columns) + " |")
+    lines.append("|---" * (len(summary.columns) + len(names)) + "|")
+    for index, row in summary.iterrows():
         cells = [_cell(v) for v in row.to_numpy()]
-        lines.append(f"| {serving} | " + " | ".join(cells) + " |")
-    found = int((table["relative_continuous_gain"] > 1e-6).sum()) if table is not None else 0
-    lines += [
-        "",
-        (
-            "The search found no continuous deviation that beats the best basis vector (gains "
-            "are at rounding level): evidence, from a local search with many starts, that these "
-            "equilibria over basis vectors are equilibria over the whole simplex, as MODEL.md "
-            "section 2 predicts."
-            if found == 0
-            else f"{found} producers gain by a continuous deviation: these equilibria over basis "
-            "vectors are not equilibria over the simplex."
-        ),
-        "",
-    ]
-    return lines
+        lines.append("| " + " | ".join(map(str, index)) + " | " + " | ".join(cells) + " |")
+    lines.append("")
+    for (utility, equilibrium), block in summary.groupby(level=["utility", "equilibrium"]):
+        found = int(block["producers with continuous gain > 1e-6"].sum())
+        checked = int(block["producers checked"].sum())
+        if equilibrium == "simplex":
+            lines.append(
+                f"- {utility}, equilibria of the simplex dynamics: the largest relative gain of "
+                f"any of {checked} producers by a deviation over the simplex is "
+                f"{_cell(block['max continuous gain (rel.)'].max())} (the dynamics stop at a "
+                "relative tolerance of 1e-6)."
+            )
+        elif found == 0:
+            lines.append(
+                f"- {utility}, basis-vector equilibria: the search found no continuous "
+                f"deviation that beats the best basis vector for any of {checked} producers "
+                "(gains are at rounding level): evidence, from a local search with many starts, "
+                "that these equilibria over basis vectors are equilibria over the simplex."
+            )
+        else:
+            lines.append(
+                f"- {utility}, basis-vector equilibria: {found} of {checked} producers gain by "
+                "a continuous deviation (up to "
+                f"{_cell(block['max continuous gain (rel.)'].max())} of their utility): these "
+                "equilibria over basis vectors are not equilibria over the simplex."
+            )
+    return [*lines, ""]
 
 
 def _learning_section(curves: pd.DataFrame):

@@ -5,11 +5,10 @@ from __future__ import annotations
 import recsys_eq_env as rq
 from agents import BestResponseAgent, rollout
 
-from .config import RunSpec, temperature_value
+from .config import ENGINES, RunSpec, temperature_value
 from .metrics import equilibrium_metrics
 from .populations import spec_game
-
-ENGINES = ("rollout", "direct")
+from .store import fingerprint
 
 
 def run_one(spec: RunSpec, engine: str = "rollout") -> dict:
@@ -19,6 +18,10 @@ def run_one(spec: RunSpec, engine: str = "rollout") -> dict:
     env that terminates at equilibrium; ``direct``: :func:`recsys_eq_env.best_response_dynamics`.
     Both make the same moves from the same seed, so they give the same row.
     """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if spec.max_iter < 1:  # the env needs a step budget: both engines refuse alike
+        raise ValueError(f"max_iter must be >= 1, got {spec.max_iter}")
     game = spec_game(spec)
     seed = spec.seed
     if engine == "direct":
@@ -30,15 +33,15 @@ def run_one(spec: RunSpec, engine: str = "rollout") -> dict:
             action_type="discrete",
             revision="one",
             terminate_at_equilibrium=True,
-            max_steps=max(spec.max_iter, 1),
+            max_steps=spec.max_iter,
         )
         trajectory = rollout(env, BestResponseAgent.for_env(env), seed=seed)
         profile = trajectory.final_profile
         iterations, converged = trajectory.iterations, trajectory.terminated
-    else:
-        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    settings = spec.settings(engine)
     row = {
         "key": spec.key,
+        "fingerprint": fingerprint(settings),
         "experiment": spec.experiment,
         "dataset": spec.dataset,
         "n_users": game.n_users,
@@ -50,6 +53,7 @@ def run_one(spec: RunSpec, engine: str = "rollout") -> dict:
         "temperature": temperature_value(spec.temperature),
         "run": spec.run,
         "seed": seed,
+        **settings,
         "iterations": int(iterations),
         "converged": bool(converged),
     }

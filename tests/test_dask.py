@@ -59,3 +59,29 @@ def _provided():
 def test_unknown_backend_is_refused(tmp_path):
     with pytest.raises(ValueError, match="backend must be one of joblib, dask"):
         run_grid([], ResultStore(tmp_path, "exp1"), backend="spark")
+
+
+def test_workers_with_several_threads_give_the_serial_rows(tmp_path):
+    """Threaded Dask workers share each cell's game between their threads (issue 10)."""
+    distributed = pytest.importorskip("dask.distributed")
+    config_path = tmp_path / "tiny.yaml"
+    config_path.write_text(TINY)
+    specs = expand(load_config(str(config_path)), "exp1")
+    cluster = distributed.LocalCluster(
+        n_workers=1, threads_per_worker=4, processes=True, host="127.0.0.1", dashboard_address=None
+    )
+    try:
+        threaded = run_grid(
+            specs,
+            ResultStore(tmp_path / "dask", "exp1"),
+            engine="direct",
+            backend="dask",
+            scheduler=cluster.scheduler_address,
+            progress=False,
+        ).table
+    finally:
+        cluster.close()
+    serial = run_grid(
+        specs, ResultStore(tmp_path / "serial", "exp1"), engine="direct", n_jobs=1, progress=False
+    ).table
+    pd.testing.assert_frame_equal(threaded, serial)

@@ -1,0 +1,156 @@
+"""Every user error of the command line: exit code 2, one line naming the path or flag, no
+traceback; the output folder is checked before any work; configs are read strictly."""
+
+import errno
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_experiments import TINY
+
+from experiments import grid
+from experiments.cli import main
+from experiments.config import load_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY)
+    return path
+
+
+def _variant(tmp_path, old, new):
+    path = tmp_path / "variant.yaml"
+    text = TINY.replace(old, new)
+    assert text != TINY, old
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("dims: [3, 5]", "dims: [3, 5]\ndimz: [4]", "has unknown key 'dimz'"),
+        ("dims: [3, 5]", "dims: [3.7]", r"dims\[0\] must be an integer, got 3.7"),
+        ("dims: [3, 5]", "dims: [3, 3]", "dims lists 3 twice"),
+        ("dims: [3, 5]", "dims: []", "dims must be a non-empty list"),
+        ("runs_per_cell: 3", "runs_per_cell: 0", "exp1.runs_per_cell must be >= 1, got 0"),
+        ("max_iter: 60", "max_iter: 0", "max_iter must be >= 1, got 0"),
+        ("n_users: 400\n", "", "n_users is missing"),
+        ("  starts: 4", "  starts: 4\n  strats: 2", "certify has unknown key 'strats'"),
+        (
+            "- {rule: softmax, temperature: 1.0}\n    - {rule: linear}",
+            "- {rule: softmax}\n    - {rule: linear}",
+            r"exp1.serving\[0\].temperature is required for rule softmax",
+        ),
+        (
+            "- {rule: linear}\nexp2",
+            "- {rule: linear, temperature: 2}\nexp2",
+            r"exp1.serving\[1\].temperature is only used by softmax",
+        ),
+        (
+            "datasets: [synthetic-uniform, synthetic-skewed]",
+            "datasets: [netflix]",
+            r"datasets\[0\] must be one of synthetic-uniform",
+        ),
+        ("base_seed: 7", "base_seed: [7", "is not valid YAML"),
+    ],
+)
+def test_bad_configs_name_the_key(tmp_path, old, new, message):
+    path = _variant(tmp_path, old, new)
+    with pytest.raises(ValueError, match=message) as info:
+        load_config(str(path))
+    assert str(path) in str(info.value)
+
+
+def test_config_paths(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"config file missing\.yaml not found"):
+        load_config("missing.yaml")
+    with pytest.raises(ValueError, match="is a directory, not a YAML file"):
+        load_config(str(tmp_path))
+
+
+def _run(argv, capsys):
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+def test_grid_flag_and_path_errors(tiny, tmp_path, capsys, monkeypatch):
+    base = ["exp1", "--config", str(tiny), "--no-progress"]
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    assert f"--out {a_file} is a file" in _run([*base, "--out", str(a_file)], capsys)
+    out = ["--out", str(tmp_path / "out")]
+    err = _run([*base, *out, "--flush-seconds", "nan"], capsys)
+    assert "--flush-seconds must be a finite number >= 0, got nan" in err
+    assert "--jobs must be >= 1, got 0" in _run([*base, *out, "--jobs", "0"], capsys)
+    err = _run([*base, *out, "--scheduler", "tcp://127.0.0.1:1"], capsys)
+    assert "--scheduler needs --backend dask" in err
+    err = _run(["exp1", "--config", "missing.yaml", *out], capsys)
+    assert "config file missing.yaml not found" in err
+    assert "is a directory" in _run(["exp1", "--config", str(tmp_path), *out], capsys)
+    bad = _variant(tmp_path, "base_seed: 7", "base_seed: [7")
+    assert "is not valid YAML" in _run(["exp1", "--config", str(bad), *out], capsys)
+    err = _run([*base, *out, "--data-home", str(tmp_path / "nowhere")], capsys)
+    assert "--data-home" in err and "is not a folder" in err
+    monkeypatch.setattr(grid, "SCHEDULER_TIMEOUT", "1s")
+    err = _run([*base, *out, "--backend", "dask", "--scheduler", "tcp://127.0.0.1:1"], capsys)
+    assert "could not reach the Dask scheduler at tcp://127.0.0.1:1" in err
+
+
+def test_unwritable_out_and_full_disk_are_one_line(tiny, tmp_path, capsys, monkeypatch):
+    """(Root ignores permission bits, so the operating system's errors are injected.)"""
+    real = Path.write_bytes
+
+    def denied(self, data):
+        if self.name.startswith(".write-test"):
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", denied)
+    out = tmp_path / "readonly"
+    err = _run(["exp1", "--config", str(tiny), "--out", str(out), "--no-progress"], capsys)
+    assert f"--out {out} is not writable: Permission denied" in err
+    monkeypatch.undo()
+
+    import pandas as pd
+
+    def full(self, path, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", full)
+    err = _run(["exp2", "--config", str(tiny), "--out", str(tmp_path / "o"), "--jobs", "1",
+                "--no-progress"], capsys)  # fmt: skip
+    assert "No space left on device" in err
+
+
+def test_certify_checks_out_before_computing(tiny, tmp_path, capsys, monkeypatch):
+    import experiments.certify as certify
+
+    monkeypatch.setattr(certify, "run_certify", lambda *a, **k: pytest.fail("computed first"))
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    err = _run(["certify", "--config", str(tiny), "--out", str(a_file)], capsys)
+    assert "is a file" in err
+
+
+def test_compare_given_an_experiment_config(tiny, tmp_path, capsys):
+    err = _run(["compare", "--study", str(tiny), "--out", str(tmp_path)], capsys)
+    assert "is an experiment grid (it has exp1), not a learning study" in err
+
+
+def test_no_traceback_from_the_installed_command(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "experiments.cli", "exp1", "--config", "missing.yaml",
+         "--out", str(tmp_path)],
+        capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip() == "recsys-eq exp1: error: config file missing.yaml not found"
