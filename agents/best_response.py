@@ -12,7 +12,8 @@ import numpy as np
 from recsys_eq_env import EngagementGame, continuous
 from recsys_eq_env._checks import check_choice, check_tol
 from recsys_eq_env.counts import improvement, strictly_improves
-from recsys_eq_env.env import ACTION_TYPES, OBSERVATIONS, EngagementEnv, action_for
+from recsys_eq_env.environment import EngagementEnv
+from recsys_eq_env.functional import ACTION_TYPES, OBSERVATIONS, ObservationLayout, action_for
 
 MEMO_SIZE = 4096
 
@@ -53,10 +54,7 @@ class BestResponseAgent:
         if self.deviations == "simplex" and self.action_type == "discrete":
             raise ValueError("deviations='simplex' needs simplex or signed actions, not discrete")
         self._simplex = self.deviations == "simplex" and not continuous.vertex_is_optimal(game)
-        d, n = game.dim, game.n_producers
-        self._middle = d if observation == "aggregate" else n * d
-        base = d + self._middle + 1  # own content, aggregate or profile, own reward
-        self._lengths = (base, base + n)  # without / with the one-hot agent id
+        self.layout = ObservationLayout(game.n_producers, game.dim, self.observation)
         # The action is a function of the observation alone, and producers on the same feature
         # see the same observation: remember the last few answers.
         self._memo: dict[bytes, object] = {}
@@ -86,15 +84,8 @@ class BestResponseAgent:
         return (action.copy() if isinstance(action, np.ndarray) else action), state
 
     def _decide(self, raw):
-        obs = raw.astype(np.float64)
-        if obs.ndim != 1 or obs.shape[0] not in self._lengths:
-            raise ValueError(
-                f"observation must be a vector of length {self._lengths[0]} (or "
-                f"{self._lengths[1]} with agent ids) for this game, got shape {obs.shape}"
-            )
+        own, middle, _ = self.layout.parse(raw)
         d = self.game.dim
-        own = obs[:d]
-        middle = obs[d : d + self._middle]
         a = int(np.argmax(own))
         on_basis = own[a] == 1.0 and own.sum() == 1.0
         if self.observation == "aggregate" and on_basis and _whole(middle):
@@ -114,7 +105,7 @@ class BestResponseAgent:
         if self.observation == "aggregate":
             others, weights = game.users, middle
         else:
-            profile = middle.reshape(game.n_producers, game.dim)
+            profile = middle
             mine = int(np.argmin(np.abs(profile - own).max(axis=1)))  # any identical row will do
             others = game.users @ np.delete(profile, mine, axis=0).T
             weights = np.ones(others.shape[1])

@@ -31,7 +31,7 @@ from stable_baselines3.common.utils import obs_as_tensor
 from stable_baselines3.common.vec_env import DummyVecEnv
 from supersuit.vector.sb3_vector_wrapper import SB3VecEnvWrapper
 
-from recsys_eq_env.env import EngagementEnv
+from recsys_eq_env.environment import EngagementEnv
 
 
 class SeededVecEnv(SB3VecEnvWrapper):

@@ -178,7 +178,7 @@ def run_env(case: Case, steps: int) -> dict:
         action_type=case.action_type,
         revision=case.revision,
         info_regrets=case.info_regrets,
-        max_steps=10**9,
+        max_cycles=10**9,
     )
     env.reset(seed=0)
     spaces = [env.action_space(a) for a in env.possible_agents]

@@ -40,7 +40,7 @@ def make_env(config=None):
         action_type="signed",
         observe_id=True,
         info_regrets=False,
-        max_steps=config.get("episode_length", 20),
+        max_cycles=config.get("episode_length", 20),
     )
     return ParallelPettingZooEnv(env)
 

@@ -36,7 +36,7 @@ def make_env(users, n_producers=2, temperature=0.1, episode_length=8, seed=0):
         action_type="signed",
         observe_id=True,
         info_regrets=False,
-        max_steps=episode_length,
+        max_cycles=episode_length,
     )
     return PettingZooWrapper(env=base, seed=seed)
 

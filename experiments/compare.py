@@ -271,7 +271,7 @@ def _learning_env(game, episode_length, observe_id):
         action_type="signed",
         observe_id=observe_id,
         info_regrets=False,
-        max_steps=episode_length,
+        max_cycles=episode_length,
     )
 
 

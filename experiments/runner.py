@@ -33,7 +33,7 @@ def run_one(spec: RunSpec, engine: str = "rollout") -> dict:
             action_type="discrete",
             revision="one",
             terminate_at_equilibrium=True,
-            max_steps=spec.max_iter,
+            max_cycles=spec.max_iter,
         )
         trajectory = rollout(env, BestResponseAgent.for_env(env), seed=seed)
         profile = trajectory.final_profile

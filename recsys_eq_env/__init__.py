@@ -1,10 +1,20 @@
-"""recsys-eq-env: producers' equilibria and dynamics in engagement-driven recommender systems."""
+"""recsys-eq-env: producers' equilibria and dynamics in engagement-driven recommender systems.
 
+The game core (:class:`EngagementGame`, :func:`best_response_dynamics`, ...) needs only NumPy
+and SciPy. The environments (:func:`parallel_env`, :func:`env`, :func:`vector_env`) need
+Gymnasium and PettingZoo, and are imported on first use.
+"""
+
+from .continuous import SimplexResponse, best_simplex_response
 from .counts import CountOracle, improvement
-from .datasets import DatasetUnavailableError, load_users, users_from_ratings
 from .dynamics import DynamicsResult, best_response_dynamics, compositions, pure_nash_equilibria
-from .env import EngagementEnv, env, parallel_env
-from .game import CountAnalysis, EngagementGame, basis_assignment, profile_from_assignment
+from .game import (
+    BestResponses,
+    CountAnalysis,
+    EngagementGame,
+    basis_assignment,
+    profile_from_assignment,
+)
 from .users import (
     POPULATIONS,
     producer_distribution,
@@ -13,16 +23,57 @@ from .users import (
     validate_users,
 )
 
+#: Names served lazily from modules that need Gymnasium and PettingZoo (PEP 562).
+_LAZY = {
+    "EngagementEnv": "environment",
+    "ENV_DOC": "environment",
+    "parallel_env": "environment",
+    "aec_env": "environment",
+    "action_for": "functional",
+    "ObservationLayout": "functional",
+    "VectorEngagementEnv": "vector",
+    "vector_env": "vector",
+    "AutoresetMode": "vector",
+    "DatasetUnavailableError": "datasets",
+    "load_users": "datasets",
+    "users_from_ratings": "datasets",
+}
+
+
+def __getattr__(name):
+    if name == "env":  # PettingZoo's convention: env() is the AEC environment
+        from .environment import aec_env
+
+        return aec_env
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'recsys_eq_env' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
+    "ENV_DOC",
     "POPULATIONS",
+    "AutoresetMode",
+    "BestResponses",
     "CountAnalysis",
     "CountOracle",
     "DatasetUnavailableError",
     "DynamicsResult",
     "EngagementEnv",
     "EngagementGame",
+    "ObservationLayout",
+    "SimplexResponse",
+    "VectorEngagementEnv",
+    "action_for",
+    "aec_env",
     "basis_assignment",
     "best_response_dynamics",
+    "best_simplex_response",
     "compositions",
     "env",
     "improvement",
@@ -35,4 +86,5 @@ __all__ = [
     "user_distribution",
     "users_from_ratings",
     "validate_users",
+    "vector_env",
 ]

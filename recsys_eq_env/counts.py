@@ -118,6 +118,7 @@ class CountOracle:
     def __getstate__(self):
         state = self.__dict__.copy()
         del state["_local"]
+        state.pop("_batch_cache", None)  # rebuilt on demand
         return state
 
     def __setstate__(self, state):
@@ -155,6 +156,65 @@ class CountOracle:
         if rule == "softmax" or self.k >= n_total:
             return self._softmax_row(others)
         return self._topk_row(others)
+
+    def batch_utilities(self, counts: np.ndarray, dtype=np.float64) -> np.ndarray:
+        """(B, dim) :meth:`utilities` of B count vectors (B, dim) at once.
+
+        For softmax and linear serving this is two (B x dim x n_users) matrix products and one
+        (B x n_users) division, in ``dtype`` (``np.float32`` halves the memory traffic; sums
+        over users then carry about 1e-6 relative error); other rules go row by row.
+        """
+        counts = np.asarray(counts)
+        b, n_total = counts.shape[0], float(counts[0].sum()) if len(counts) else 0.0
+        smooth = self.rule == "linear" or (
+            self.rule in ("softmax", "topk_softmax")
+            and self._unsafe.size == 0
+            and (self.rule == "softmax" or self.k >= n_total)
+        )
+        if not smooth or n_total == 1.0:
+            return np.array([self.utilities(c) for c in counts]).reshape(b, self.dim)
+        left, right = self._batch_arrays(np.dtype(dtype))
+        weights = counts.astype(left.dtype)
+        out = np.zeros((b, self.dim), dtype=left.dtype)
+        n_users = left.shape[1]
+        step = max(1, min(n_users, (1 << 22) // max(b, 1)))
+        scratch = self._batch_scratch(b, step, left.dtype)
+        for lo in range(0, n_users, step):
+            hi = min(lo + step, n_users)
+            total = np.matmul(weights, left[:, lo:hi], out=scratch[:, : hi - lo])
+            if self.rule == "linear":
+                empty = total == 0  # users nobody reaches: served uniformly
+                np.divide(1.0, total, out=total, where=~empty)
+                total[empty] = 0.0
+                if self.utility == "exposure":
+                    out += empty.sum(axis=1, keepdims=True) / n_total
+            else:
+                np.divide(1.0, total, out=total)
+            out += total @ right[lo:hi]
+        return np.where(counts > 0, out, 0.0).astype(np.float64)
+
+    def _batch_arrays(self, dtype):
+        """(left (dim, n_users), right (n_users, dim)) of the batched kernel, per dtype."""
+        cache = self.__dict__.setdefault("_batch_cache", {})
+        arrays = cache.get(dtype)
+        if arrays is None:
+            if self.rule == "linear":
+                left = self._u_t
+                right = self._num_t
+            else:
+                left, right = self._a_t, self._wa_t
+            arrays = (
+                np.ascontiguousarray(left, dtype=dtype),
+                np.ascontiguousarray(right.T, dtype=dtype),
+            )
+            cache[dtype] = arrays  # a race builds two equal copies: harmless
+        return arrays
+
+    def _batch_scratch(self, rows, columns, dtype):
+        scratch = getattr(self._local, "batch", None)
+        if scratch is None or scratch.shape != (rows, columns) or scratch.dtype != dtype:
+            scratch = self._local.batch = np.empty((rows, columns), dtype=dtype)
+        return scratch
 
     def table(self, counts: np.ndarray) -> np.ndarray:
         """(dim, dim) deviation rows for every occupied feature; unoccupied rows are 0."""

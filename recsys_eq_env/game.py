@@ -355,11 +355,19 @@ class EngagementGame:
 
     def _basis_deviations(self, S) -> np.ndarray:
         """(n_producers, dim) utility of every producer at every basis vector (mixed S)."""
-        table = serving.all_deviation_utilities(
+        return self._utilities_and_deviations(S)[1]
+
+    def _utilities_and_deviations(self, S) -> tuple[np.ndarray, np.ndarray]:
+        """(utilities (n,), basis deviation table (n, dim)) of a validated profile, sharing one
+        score matrix where the rule allows (an env step with regrets needs both)."""
+        both = serving.utilities_and_deviations(
             self._users_t, S, self.rule, self.temperature, self.utility
         )
-        if table is not None:
-            return table
+        if both is not None:
+            return both
+        return self._producer_utilities(S), self._slow_deviations(S)
+
+    def _slow_deviations(self, S) -> np.ndarray:
         scores = serving.score_matrix(self.users, S)
         rows = []
         for i in range(self.n_producers):
@@ -384,14 +392,17 @@ class EngagementGame:
                     )
         return self._oracle
 
+    def _count_table(self, counts) -> np.ndarray:
+        """:meth:`deviation_table` of validated counts."""
+        return self._cached(("table", counts.tobytes()), lambda: self.oracle.table(counts))
+
     def deviation_table(self, counts) -> np.ndarray:
         """(dim, dim): row ``a`` is :meth:`deviation_utilities` of a producer on feature ``a``.
 
         Rows of unoccupied features are 0. The last few tables are cached (read-only), so an
         environment step and every agent looking at the same counts share one computation.
         """
-        counts = _checks.as_counts(counts, self.n_producers, self.dim)
-        return self._cached(("table", counts.tobytes()), lambda: self.oracle.table(counts))
+        return self._count_table(_checks.as_counts(counts, self.n_producers, self.dim))
 
     def analyse_counts(self, counts, tol: float = 1e-9, deviations=None) -> CountAnalysis:
         """Utility, regret, best response and improvement of a producer on each feature."""

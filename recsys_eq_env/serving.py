@@ -170,13 +170,24 @@ def deviation_probabilities(
 def all_deviation_utilities(users_t, profile, rule, temperature=1.0, utility="engagement"):
     """(n, dim): row ``i`` is producer ``i``'s utility at every basis vector, others fixed.
 
+    See :func:`utilities_and_deviations`; None where its fast path does not apply.
+    """
+    both = utilities_and_deviations(users_t, profile, rule, temperature, utility)
+    return None if both is None else both[1]
+
+
+def utilities_and_deviations(users_t, profile, rule, temperature=1.0, utility="engagement"):
+    """((n,) utilities, (n, dim) deviation table) of a profile, from one score matrix.
+
+    Row ``i`` of the table is producer ``i``'s utility at every basis vector, others fixed.
     For ``softmax`` and ``linear`` serving, producer-major from ``users_t`` (dim, n_users), in
     one pass over the users per producer: the others' partition function (softmax, with
     exponentials shifted by each user's largest score) or total score (linear) comes from
     prefix and suffix sums over producers: sums of positive terms, so nothing cancels
-    (subtracting a producer's own term from the total could). Returns None where that does
-    not apply (other rules, or users whose score range over ``690 * temperature`` would
-    underflow); use :func:`deviation_probabilities` per producer then.
+    (subtracting a producer's own term from the total could); the same terms give every
+    producer's own utility. Returns None where that does not apply (other rules, fewer than two
+    producers, or users whose score range over ``690 * temperature`` would underflow): use
+    :func:`deviation_probabilities` per producer then.
     """
     n = profile.shape[0]
     if rule not in ("softmax", "linear") or n < 2:
@@ -201,10 +212,17 @@ def all_deviation_utilities(users_t, profile, rule, temperature=1.0, utility="en
     rest[0] = 0.0
     for i in range(1, n):
         np.add(rest[i - 1], terms[i - 1], out=rest[i])
-    suffix = np.zeros(terms.shape[1])
+    total = np.zeros(terms.shape[1])
     for i in range(n - 1, -1, -1):
-        rest[i] += suffix
-        suffix += terms[i]
+        rest[i] += total
+        total += terms[i]
+    # Own utilities: p_i = terms_i / total (linear: zero-affinity users are served uniformly).
+    positive = total > 0
+    inverse = np.divide(1.0, total, out=np.zeros_like(total), where=positive)
+    mine = terms * scores if engaged else terms
+    utilities = mine @ inverse
+    if rule == "linear" and not engaged:
+        utilities += (~positive).sum() / n
     out = np.empty((n, users_t.shape[0]))
     buffer = np.empty_like(cand)  # one buffer for every producer: no fresh temporaries
     fill = 0.0 if engaged else 1.0 / n  # linear: users with zero affinity to everybody
@@ -216,7 +234,7 @@ def all_deviation_utilities(users_t, profile, rule, temperature=1.0, utility="en
         else:
             p = np.divide(weight, den, out=den)
         out[i] = p.sum(axis=1)
-    return out
+    return utilities, out
 
 
 def _rank_against(candidates, others, weights):

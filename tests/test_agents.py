@@ -31,7 +31,7 @@ def test_best_response_rollout_is_the_papers_dynamics(rule, temperature, dim, n,
             action_type=action_type,
             revision="one",
             terminate_at_equilibrium=True,
-            max_steps=60,
+            max_cycles=60,
         )
         trajectory = rollout(env, BestResponseAgent.for_env(env), seed=seed)
         assert trajectory.moves[:, 1:].tolist() == reference.moves.tolist()
@@ -95,7 +95,7 @@ def test_best_response_aggregate_is_exact_under_linear_for_mixed_content():
 def test_every_agent_satisfies_the_interface():
     users = rq.synthetic_users("uniform", 100, 3, seed=0)
     game = rq.EngagementGame(users, 4)
-    env = rq.parallel_env(game=game, max_steps=5)
+    env = rq.parallel_env(game=game, max_cycles=5)
     for agent in (
         BestResponseAgent.for_env(env),
         RandomAgent(env.action_space("producer_0"), 1),
@@ -110,7 +110,7 @@ def test_every_agent_satisfies_the_interface():
 
 def test_rollout_records_every_step():
     users = rq.synthetic_users("uniform", 200, 3, seed=0)
-    env = rq.parallel_env(users=users, n_producers=4, max_steps=7, action_type="discrete")
+    env = rq.parallel_env(users=users, n_producers=4, max_cycles=7, action_type="discrete")
     policies = {
         a: RandomAgent(env.action_space(a), seed=i) for i, a in enumerate(env.possible_agents)
     }
@@ -131,7 +131,7 @@ def test_rollout_records_every_step():
 
 def test_fixed_agents_keep_the_profile():
     users = rq.synthetic_users("uniform", 200, 3, seed=0)
-    env = rq.parallel_env(users=users, n_producers=3, max_steps=3, action_type="discrete")
+    env = rq.parallel_env(users=users, n_producers=3, max_cycles=3, action_type="discrete")
     trajectory = rollout(env, {a: FixedAgent(1) for a in env.possible_agents}, seed=0)
     assert (trajectory.counts[1:] == [0, 3, 0]).all()
 

@@ -21,7 +21,7 @@ VARIANTS = [
 def make(**kwargs):
     kwargs.setdefault("users", USERS)
     kwargs.setdefault("n_producers", 5)
-    kwargs.setdefault("max_steps", 40)
+    kwargs.setdefault("max_cycles", 40)
     return rq.parallel_env(**kwargs)
 
 
@@ -31,7 +31,7 @@ def test_pettingzoo_conformance(variant):
         warnings.simplefilter("error")  # PettingZoo reports soft failures as warnings
         parallel_api_test(make(**variant), num_cycles=60)
         parallel_seed_test(lambda: make(**variant), num_cycles=60)
-        api_test(rq.env(users=USERS, n_producers=5, max_steps=40, **variant), num_cycles=60)
+        api_test(rq.env(users=USERS, n_producers=5, max_cycles=40, **variant), num_cycles=60)
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: "-".join(v.values()))
@@ -118,7 +118,7 @@ def test_revision_one_with_best_responses_is_the_papers_dynamics(rule, temperatu
             action_type="discrete",
             revision="one",
             terminate_at_equilibrium=True,
-            max_steps=101,
+            max_cycles=101,
         )
         _, infos = env.reset(seed=seed)
         moves = []
@@ -209,7 +209,7 @@ def test_terminates_at_equilibrium_and_truncates():
     env.reset(options={"assignment": eq})
     _, _, term, trunc, _ = env.step({a: int(eq[i]) for i, a in enumerate(env.agents)})
     assert all(term.values()) and not any(trunc.values()) and env.agents == []
-    env = rq.parallel_env(game=game, action_type="discrete", max_steps=2)
+    env = rq.parallel_env(game=game, action_type="discrete", max_cycles=2)
     env.reset(seed=0)
     env.step({})
     _, _, term, trunc, _ = env.step({})

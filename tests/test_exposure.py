@@ -149,7 +149,7 @@ def test_env_terminates_at_exposure_equilibria_over_the_simplex():
         utility="exposure",
         revision="one",
         terminate_at_equilibrium=True,
-        max_steps=300,
+        max_cycles=300,
     )
     assert env.deviations == "simplex"
     trajectory = rollout(env, BestResponseAgent.for_env(env), seed=0)

@@ -23,7 +23,7 @@ OBVIOUS = np.array([[1.0, 0.0]] * 90 + [[0.0, 1.0]] * 10)
 def obvious_env(**kwargs):
     kwargs.setdefault("action_type", "signed")
     return rq.parallel_env(
-        users=OBVIOUS, n_producers=2, rule="softmax", temperature=0.1, max_steps=8, **kwargs
+        users=OBVIOUS, n_producers=2, rule="softmax", temperature=0.1, max_cycles=8, **kwargs
     )
 
 
@@ -99,7 +99,7 @@ def test_no_regret_learners_satisfy_the_interface_and_save(tmp_path):
         ExponentiatedGradient.load(tmp_path / "eg.npz", game).profile, eg.profile
     )
     trajectory = rollout(
-        rq.parallel_env(game=game, action_type="discrete", max_steps=3), hedge.policies(), seed=0
+        rq.parallel_env(game=game, action_type="discrete", max_cycles=3), hedge.policies(), seed=0
     )
     assert trajectory.steps == 3
 

@@ -21,7 +21,7 @@ def test_torchrl_wrapper_passes_torchrl_checks():
             users=rq.synthetic_users("uniform", 100, 3, seed=0),
             n_producers=3,
             action_type=action_type,
-            max_steps=5,
+            max_cycles=5,
         )
         env = PettingZooWrapper(env=base, seed=0)
         assert env.group_map == {"producer": ["producer_0", "producer_1", "producer_2"]}

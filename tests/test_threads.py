@@ -68,7 +68,7 @@ def test_count_analyses_and_env_steps_from_threads():
         np.testing.assert_array_equal(a, b)
 
     def episode(seed):  # one env per thread, all on the same game
-        env = rq.parallel_env(game=game, action_type="simplex", revision="one", max_steps=15)
+        env = rq.parallel_env(game=game, action_type="simplex", revision="one", max_cycles=15)
         env.reset(seed=seed)
         for agent in env.possible_agents:
             env.action_space(agent).seed(seed)

@@ -1,0 +1,551 @@
+"""The PettingZoo parallel environment of the engagement game (``recsys_eq_v0``).
+
+Its documentation is the docstring of :class:`EngagementEnv`
+(``help(recsys_eq_env.EngagementEnv)``), also reachable as ``recsys_eq_env.ENV_DOC``.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import gymnasium
+import numpy as np
+from gymnasium.utils import seeding
+from pettingzoo import ParallelEnv
+from pettingzoo.utils.conversions import parallel_to_aec
+
+from . import _checks
+from ._threads import blas_limit
+from .counts import strictly_improves
+from .dynamics import check_assignment, initial_assignment
+from .functional import (
+    ACTION_TYPES,
+    OBSERVATIONS,
+    REVISIONS,
+    STAY_TOL,
+    ObservationLayout,
+    action_for,
+    action_space,
+    apply_assignment_requests,
+    apply_requests,
+    episode_end,
+    requested_content,
+)
+from .game import EngagementGame, basis_assignment, profile_from_assignment
+from .render import ansi_table, bar_chart
+from .users import synthetic_users, user_distribution
+
+__all__ = [
+    "ACTION_TYPES",
+    "OBSERVATIONS",
+    "REVISIONS",
+    "STAY_TOL",
+    "EngagementEnv",
+    "action_for",
+    "aec_env",
+    "parallel_env",
+]
+
+INITS = ("basis", "simplex")
+REWARD_SCALES = ("per_user", "raw")
+#: The game's parameters and their defaults when the env builds the game itself.
+GAME_DEFAULTS = {
+    "n_producers": 10,
+    "rule": "softmax",
+    "temperature": 1.0,
+    "utility": "engagement",
+    "k": None,
+}
+
+
+def parallel_env(**kwargs) -> EngagementEnv:
+    """The PettingZoo parallel environment; arguments as :class:`EngagementEnv`."""
+    return EngagementEnv(**kwargs)
+
+
+def aec_env(**kwargs):
+    """The AEC view of :func:`parallel_env` (PettingZoo's ``parallel_to_aec``)."""
+    return parallel_to_aec(EngagementEnv(**kwargs))
+
+
+class EngagementEnv(ParallelEnv):
+    """
+    # Producers competing for engagement (`recsys_eq_v0`)
+
+    A PettingZoo `ParallelEnv` of the engagement game of Acharya, Vangala, Wang and Ziani (TMLR
+    2025). Producers are agents; each chooses a content vector on the simplex; the platform
+    serves every user by the game's rule (softmax with a temperature, linear, top-k softmax,
+    uniform or hardmax); a producer is rewarded with the engagement (or exposure) it earns.
+
+    | Import | `recsys_eq_env.parallel_env(...)`; AEC: `recsys_eq_env.aec_env(...)`; batched: `recsys_eq_env.vector_env(num_envs, ...)` |
+    |---|---|
+    | Agents | `producer_0 ... producer_{n-1}` |
+    | Action Shape | `(dim,)` (`simplex`, `signed`) or `()` (`discrete`) |
+    | Action Values | `[0, 1]^dim` (`simplex`), `[-1, 1]^dim` (`signed`), `Discrete(dim)` |
+    | Observation Shape | `(2 * dim + 1,)` by default; `(dim + n * dim + 1,)` with `observation="full"`; `+ n` with `observe_id=True` |
+    | Observation Values | `[0, 1]` content, `[0, n - 1]` others' mass, `[0, 1]` reward (`per_user`) |
+    | Parallel API | yes; AEC through `parallel_to_aec` |
+
+    ## Actions
+
+    * `action_type="simplex"` (default): any non-negative vector of length `dim`, normalised to
+      unit L1 norm (only proportions matter; values far above 1 are fine). **An all-zero
+      action keeps the producer's current content.** A request within `1e-6` (max-norm) of the
+      current content also counts as staying.
+    * `action_type="signed"`: a vector in `[-1, 1]^dim` (values outside are clipped), mapped to
+      `(a + 1) / 2` and normalised; for learners whose Gaussian policies are centred at 0 (an
+      untrained policy then asks for the centroid, and every basis vector is reachable at the
+      bounds). All entries at -1 keep the current content.
+    * `action_type="discrete"`: an integer `j` in `0..dim-1`, the basis vector `e_j`: the action
+      type that learners should use (best responses are basis vectors, MODEL.md section 2).
+
+    `recsys_eq_env.action_for(content, action_type)` gives the action that asks for a content.
+    Agents missing from the actions dict keep their content.
+
+    ## Observations
+
+    A fixed-shape float32 vector, the same layout for every agent
+    (`recsys_eq_env.ObservationLayout`, which also reads observations back):
+
+    | slice | default (`observation="aggregate"`) | `observation="full"` |
+    |---|---|---|
+    | `[0, dim)` | the agent's own content | the agent's own content |
+    | next | others' content mass per feature (`dim` values) | the profile, row by row (`n*dim`) |
+    | next | the agent's current reward (its utility at the current profile) | same |
+    | last `n` (only with `observe_id=True`) | one-hot agent index | same |
+
+    On basis-vector profiles the other producers' mass per feature is their count vector, which
+    is all a producer needs to compute its best response (MODEL.md section 2).
+
+    ## Rewards
+
+    Each agent's utility under the game's rule at the new profile, divided by the number of
+    users (`reward_scale="per_user"`, default, in `[0, 1]`) or the raw sum the paper reports
+    (`reward_scale="raw"`). `infos[agent]` carries `utility` (raw), `counts` (producers whose
+    content peaks on each feature; the count vector on basis profiles), `mass` (content mass per
+    feature), `moved` (whether its request was applied); with `info_regrets=True` also `regret`
+    (its best gain by a deviation) and `nash_conv` (the sum of all regrets); with
+    `info_deviations=True` also `deviation_rewards`: the reward it would get at every basis
+    vector against the others' new content (full-information feedback, as Hedge gets).
+
+    ## Revision
+
+    * `revision="simultaneous"` (default): every agent's request applies.
+    * `revision="one"`: the env draws a uniformly random permutation of the agents and applies
+      the request of the first agent in it whose request differs from its current content; the
+      others keep their content. With every agent asking for its best basis vector this is
+      exactly the paper's best-response dynamics (`recsys_eq_env.best_response_dynamics` draws
+      the same permutation from the same seed). Learners should train here: under
+      simultaneous revision even exact best responses herd onto the same feature.
+
+    ## Starting State
+
+    From the env's RNG (`reset(seed=...)`): every producer on a uniformly random basis vector
+    (`init="basis"`, the paper's start) or at a uniformly random simplex point
+    (`init="simplex"`). `reset(options={"assignment": [...]})` or `options={"profile": array}`
+    fixes the start; other option keys are ignored.
+
+    ## Episode End
+
+    * terminated: with `terminate_at_equilibrium=True`, when no producer can improve by more
+      than `tol` (relative, MODEL.md section 3) by a deviation of the kind `deviations` names;
+    * truncated: after `max_cycles` steps.
+
+    ## Arguments
+
+    `parallel_env(users=None, n_producers=10, rule="softmax", temperature=1.0,
+    utility="engagement", k=None, game=None, action_type="simplex", observation="aggregate",
+    observe_id=False, revision="simultaneous", terminate_at_equilibrium=False, max_cycles=500,
+    init="basis", reward_scale="per_user", tol=1e-9, info_regrets=True, info_deviations=False,
+    deviations=None, render_mode=None)`
+
+    * `users`: a (n_users, dim) array of non-negative embeddings, rows L1-normalised by the env
+      (default: 1,000 synthetic uniform users in 5 dimensions, seed 0).
+    * `n_producers`: the number of producers, i.e. agents (default 10).
+    * `rule`: the serving rule, `"softmax"` (default), `"linear"`, `"topk_softmax"`,
+      `"uniform"` or `"hardmax"` (MODEL.md section 1).
+    * `temperature`: the softmax temperature, > 0 (default 1; used by softmax and top-k).
+    * `utility`: `"engagement"` (the paper's, default) or `"exposure"`.
+    * `k`: each user's shortlist size for `"topk_softmax"` (only that rule takes it).
+    * `game`: a ready `recsys_eq_env.EngagementGame` instead of `users` and the five game
+      parameters above (passing both is an error); several envs may share one game and its
+      caches, also from several threads.
+    * `action_type`: `"simplex"` (default), `"signed"` or `"discrete"` (see Actions).
+    * `observation`: `"aggregate"` (default) or `"full"` (see Observations).
+    * `observe_id`: append a one-hot producer index to observations, so that one shared policy
+      can tell producers apart (default False).
+    * `revision`: `"simultaneous"` (default) or `"one"` (see Revision).
+    * `terminate_at_equilibrium`: end the episode at an equilibrium (default False; needs
+      `info_regrets=True`).
+    * `max_cycles`: steps before truncation, >= 1 (default 500; `max_steps` is its deprecated
+      name).
+    * `init`: the start, `"basis"` (default) or `"simplex"` (see Starting State).
+    * `reward_scale`: `"per_user"` (default) or `"raw"` (see Rewards).
+    * `tol`: the relative improvement a deviation needs to count, finite and >= 0 (default
+      1e-9, the paper's rule).
+    * `info_regrets`: put every agent's regret and `nash_conv` in the infos (default True: the
+      numbers an analysis wants at every step). They cost one deviation table per step: about
+      4x the step on basis profiles, 3x on mixed ones; learners that do not read them turn them
+      off.
+    * `info_deviations`: put `deviation_rewards` (reward at every basis vector) in the infos
+      (default False), the counterfactual feedback of full-information learners.
+    * `deviations`: what regrets and the equilibrium test compare with: `"basis"` (basis
+      vectors) or `"simplex"` (the whole simplex). Default: basis vectors with discrete actions
+      (the producers cannot play anything else), else the game's `default_deviations` (basis
+      vectors for engagement, where they are best responses; the simplex for exposure under
+      linear or softmax serving, whose best responses are often interior).
+    * `render_mode`: `"ansi"` (a table of the user vs producer distribution per feature) or
+      `"rgb_array"` (the same as a bar chart).
+
+    ## Version History
+
+    * v0: initial release.
+    """
+
+    metadata = {  # noqa: RUF012 (PettingZoo's convention: a class attribute)
+        "name": "recsys_eq_v0",
+        "render_modes": ["ansi", "rgb_array"],
+        "is_parallelizable": True,
+        "render_fps": 4,
+    }
+
+    def __init__(
+        self,
+        users=None,
+        n_producers: int | None = None,
+        rule: str | None = None,
+        temperature: float | None = None,
+        utility: str | None = None,
+        k: int | None = None,
+        game: EngagementGame | None = None,
+        action_type: str = "simplex",
+        observation: str = "aggregate",
+        observe_id: bool = False,
+        revision: str = "simultaneous",
+        terminate_at_equilibrium: bool = False,
+        max_cycles: int = 500,
+        init: str = "basis",
+        reward_scale: str = "per_user",
+        tol: float = 1e-9,
+        info_regrets: bool = True,
+        info_deviations: bool = False,
+        deviations: str | None = None,
+        render_mode: str | None = None,
+        max_steps: int | None = None,
+    ):
+        self.game = make_game(users, n_producers, rule, temperature, utility, k, game)
+        if max_steps is not None:
+            warnings.warn(
+                "max_steps is deprecated; use max_cycles (PettingZoo's name)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            max_cycles = max_steps
+        self.action_type = _checks.check_choice(action_type, "action_type", ACTION_TYPES)
+        self.observation = _checks.check_choice(observation, "observation", OBSERVATIONS)
+        self.observe_id = _checks.check_bool(observe_id, "observe_id")
+        self.revision = _checks.check_choice(revision, "revision", REVISIONS)
+        self.terminate_at_equilibrium = _checks.check_bool(
+            terminate_at_equilibrium, "terminate_at_equilibrium"
+        )
+        self.max_cycles = _checks.check_int(max_cycles, "max_cycles", minimum=1)
+        self.init = _checks.check_choice(init, "init", INITS)
+        self.reward_scale = _checks.check_choice(reward_scale, "reward_scale", REWARD_SCALES)
+        self.tol = _checks.check_tol(tol)
+        self.info_regrets = _checks.check_bool(info_regrets, "info_regrets")
+        self.info_deviations = _checks.check_bool(info_deviations, "info_deviations")
+        if self.terminate_at_equilibrium and not self.info_regrets:
+            raise ValueError("terminate_at_equilibrium=True needs info_regrets=True")
+        if deviations is None and self.action_type == "discrete":
+            deviations = "basis"  # the producers can only play basis vectors
+        self.deviations = self.game.check_deviations(deviations)
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(
+                f"render_mode must be one of {self.metadata['render_modes']} or None, "
+                f"got {render_mode!r}"
+            )
+        self.render_mode = render_mode
+
+        n, dim = self.game.n_producers, self.game.dim
+        self.n_producers, self.dim = n, dim
+        self.possible_agents = [f"producer_{i}" for i in range(n)]
+        self.agent_name_mapping = {a: i for i, a in enumerate(self.possible_agents)}
+        self.agents: list[str] = []
+        self.layout = ObservationLayout(
+            n,
+            dim,
+            self.observation,
+            self.observe_id,
+            1.0 / self.game.n_users if reward_scale == "per_user" else 1.0,
+            1.0 if reward_scale == "per_user" else float(self.game.n_users),
+        )
+        self._user_dist = user_distribution(self.game.users)
+        obs_space = self.layout.space()
+        act_space = action_space(self.action_type, dim)
+        # One object per agent, built once: PettingZoo's tests require the same object back.
+        self._observation_spaces = dict.fromkeys(self.possible_agents, obs_space)
+        self._action_spaces = {
+            a: (act_space if i == 0 else _copy_space(act_space))
+            for i, a in enumerate(self.possible_agents)
+        }
+        self.state_space = gymnasium.spaces.Box(0.0, 1.0, (n * dim,), dtype=np.float32)
+
+        self.np_random: np.random.Generator | None = None
+        self.np_random_seed: int | None = None
+        self.profile = np.zeros((n, dim))
+        self.steps = 0
+        self._assignment: np.ndarray | None = None
+        self._utilities = np.zeros(n)
+        self._regrets = np.zeros(n)
+        self._deviation_table: np.ndarray | None = None
+        self._improvable = True
+
+    @property
+    def max_steps(self) -> int:
+        """Deprecated name of :attr:`max_cycles`."""
+        return self.max_cycles
+
+    # ------------------------------------------------------------------ spaces
+    def observation_space(self, agent):
+        return self._space(self._observation_spaces, agent)
+
+    def action_space(self, agent):
+        return self._space(self._action_spaces, agent)
+
+    def _space(self, spaces, agent):
+        try:
+            return spaces[agent]
+        except KeyError:
+            raise ValueError(
+                f"agent {agent!r} is not one of {self.possible_agents[0]}.."
+                f"{self.possible_agents[-1]}"
+            ) from None
+
+    # ------------------------------------------------------------------ episode
+    def reset(self, seed=None, options=None):
+        if seed is not None or self.np_random is None:
+            self.np_random, self.np_random_seed = seeding.np_random(seed)
+        options = options or {}
+        n, dim = self.n_producers, self.dim
+        if "profile" in options:
+            self._set_profile(self.game.check_profile(options["profile"]).copy())
+        elif "assignment" in options:
+            assignment = check_assignment(options["assignment"], n, dim, "options['assignment']")
+            self._set_assignment(assignment)
+        elif self.init == "basis":
+            self._set_assignment(initial_assignment(self.np_random, n, dim))
+        else:
+            self._set_profile(self.np_random.dirichlet(np.ones(dim), size=n))
+        self.agents = list(self.possible_agents)
+        self.steps = 0
+        with blas_limit(1):
+            self._evaluate()
+        return self._observations(self.agents), self._infos(np.zeros(n, dtype=bool), self.agents)
+
+    def step(self, actions):
+        if not self.agents:
+            raise RuntimeError("step() called on a finished episode; call reset() first")
+        requested, given = self._requests(actions)  # everything validated before any change
+        if self._assignment is not None and self.action_type == "discrete":
+            target = np.where(given, requested, self._assignment)
+            assignment, moved = apply_assignment_requests(
+                self._assignment, target, self.revision, self.np_random
+            )
+            if moved.any():
+                self._set_assignment(assignment)
+        else:
+            content, wants = requested_content(requested, self.action_type, self.dim)
+            profile, moved = apply_requests(
+                self.profile, content, wants & given, self.revision, self.np_random
+            )
+            if moved.any():
+                self._set_profile(profile)
+        self.steps += 1
+        with blas_limit(1):  # small products: BLAS threads would only spin (_threads.py)
+            self._evaluate()
+        live = list(self.agents)
+        terminated, truncated = episode_end(
+            self.steps, self.max_cycles, self._improvable, self.terminate_at_equilibrium
+        )
+        terminated, truncated = bool(terminated), bool(truncated)
+        observations = self._observations(live)
+        scale = self.layout.reward_scale
+        rewards = {a: float(self._utilities[self.agent_name_mapping[a]] * scale) for a in live}
+        terminations = dict.fromkeys(live, terminated)
+        truncations = dict.fromkeys(live, truncated)
+        infos = self._infos(moved, live)
+        if terminated or truncated:
+            self.agents = []
+        return observations, rewards, terminations, truncations, infos
+
+    def state(self) -> np.ndarray:
+        """The whole profile, row by row, as float32."""
+        return self.profile.astype(np.float32).reshape(-1)
+
+    def render(self):
+        if self.render_mode is None:
+            gymnasium.logger.warn("render() called without a render_mode; pass render_mode=...")
+            return None
+        producers = self.profile.sum(axis=0) / self.n_producers
+        if self.render_mode == "ansi":
+            return ansi_table(self._user_dist, producers, self._counts(), self.steps)
+        return bar_chart(self._user_dist, producers)
+
+    def close(self):
+        pass
+
+    # ------------------------------------------------------------------ internals
+    def _set_assignment(self, assignment):
+        self._assignment = assignment
+        self.profile = profile_from_assignment(assignment, self.dim)
+
+    def _set_profile(self, profile):
+        self.profile = profile
+        self._assignment = basis_assignment(profile)
+
+    def _requests(self, actions):
+        """(requested, given): every agent's validated action as one array, and which agents
+        acted (absent agents keep their content)."""
+        if not isinstance(actions, dict):
+            raise TypeError(f"actions must be a dict of agent -> action, got {type(actions)}")
+        n, dim = self.n_producers, self.dim
+        discrete = self.action_type == "discrete"
+        requested = np.zeros(n, dtype=np.int64) if discrete else np.zeros((n, dim))
+        given = np.zeros(n, dtype=bool)
+        for agent, action in actions.items():
+            i = self.agent_name_mapping.get(agent)
+            if i is None or agent not in self.agents:
+                raise ValueError(
+                    f"actions has an unknown agent {agent!r}; live agents are "
+                    f"{self.agents[0]}..{self.agents[-1]}"
+                )
+            requested[i] = self._check_action(action, agent)
+            given[i] = True
+        return requested, given
+
+    def _check_action(self, action, agent):
+        if self.action_type == "discrete":
+            value = action.item() if isinstance(action, np.ndarray) and action.ndim == 0 else action
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                raise TypeError(
+                    f"action of {agent} must be an integer feature index, got {action!r}"
+                )
+            if not 0 <= int(value) < self.dim:
+                raise ValueError(f"action of {agent} must be in 0..{self.dim - 1}, got {value}")
+            return int(value)
+        try:
+            arr = np.asarray(action, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"action of {agent} must be a numeric array, got {action!r}") from None
+        if arr.shape != (self.dim,):
+            raise ValueError(f"action of {agent} must have shape ({self.dim},), got {arr.shape}")
+        if not np.isfinite(arr).all():
+            raise ValueError(f"action of {agent} contains NaN or inf: {arr.tolist()}")
+        if self.action_type == "simplex" and (arr < 0).any():
+            raise ValueError(f"action of {agent} has negative entries: {arr.tolist()}")
+        return arr
+
+    def _evaluate(self):
+        """Utilities, regrets and the equilibrium flag of the current profile."""
+        game = self.game
+        assignment = self._assignment
+        if assignment is not None:
+            counts = np.bincount(assignment, minlength=self.dim)
+            if self.info_regrets or self.info_deviations:
+                analysis = game._analysis(counts, self.tol, self.deviations)
+                self._utilities = analysis.utilities[assignment]
+                self._regrets = analysis.regrets[assignment]
+                self._improvable = bool(analysis.improving.any())
+                if self.info_deviations:
+                    self._deviation_table = game._count_table(counts)[assignment]
+            else:
+                # Rewards alone need one pass over the users.
+                self._utilities = game.oracle.utilities(counts)[assignment]
+            return
+        if not (self.info_regrets or self.info_deviations):
+            self._utilities = game._producer_utilities(self.profile)
+            return
+        utilities, table = game._utilities_and_deviations(self.profile)
+        self._utilities = utilities
+        if self.info_deviations:
+            self._deviation_table = table
+        if self.info_regrets:
+            if self.deviations == "simplex":
+                best = game._best_responses(self.profile, "simplex").value
+            else:
+                best = table.max(axis=1)
+            self._regrets = np.maximum(best - utilities, 0.0)
+            self._improvable = bool(strictly_improves(best, utilities, self.tol).any())
+
+    def _counts(self) -> np.ndarray:
+        return np.bincount(self.profile.argmax(axis=1), minlength=self.dim)
+
+    def _observations(self, agents):
+        """Every agent's observation, built as rows of one (n, obs_dim) float32 array."""
+        counts = None
+        if self._assignment is not None:
+            counts = np.bincount(self._assignment, minlength=self.dim).astype(np.float64)
+        table = self.layout.observe(self.profile, self._utilities, counts)
+        return {agent: table[self.agent_name_mapping[agent]] for agent in agents}
+
+    def _infos(self, moved, agents):
+        counts = self._counts()
+        mass = self.profile.sum(axis=0)
+        counts.setflags(write=False)
+        mass.setflags(write=False)
+        nash_conv = float(self._regrets.sum())
+        infos = {}
+        for agent in agents:
+            i = self.agent_name_mapping[agent]
+            info = {
+                "utility": float(self._utilities[i]),
+                "counts": counts,
+                "mass": mass,
+                "moved": bool(moved[i]),
+            }
+            if self.info_regrets:
+                info["regret"] = float(self._regrets[i])
+                info["nash_conv"] = nash_conv
+            if self.info_deviations:
+                info["deviation_rewards"] = self._deviation_table[i] * self.layout.reward_scale
+            infos[agent] = info
+        return infos
+
+
+def make_game(users, n_producers, rule, temperature, utility, k, game) -> EngagementGame:
+    """The env's game: a given one (and no game parameters), or one built from ``users``."""
+    params = {
+        "n_producers": n_producers,
+        "rule": rule,
+        "temperature": temperature,
+        "utility": utility,
+        "k": k,
+    }
+    if game is not None:
+        if not isinstance(game, EngagementGame):
+            raise TypeError(f"game must be an EngagementGame, got {type(game).__name__}")
+        if users is not None:
+            raise ValueError("pass either game or users (with the game's parameters), not both")
+        given = [name for name, value in params.items() if value is not None]
+        if given:
+            raise ValueError(
+                f"game is given, so {', '.join(given)} would be ignored: pass the game's "
+                "parameters to EngagementGame, or users and parameters without game"
+            )
+        return game
+    if users is None:
+        users = synthetic_users("uniform", n_users=1000, dim=5, seed=0)
+    chosen = {name: GAME_DEFAULTS[name] if v is None else v for name, v in params.items()}
+    return EngagementGame(users, **chosen)
+
+
+def _copy_space(space):
+    """An equal but distinct space, so that agents' action spaces are seeded independently."""
+    if isinstance(space, gymnasium.spaces.Discrete):
+        return gymnasium.spaces.Discrete(space.n)
+    return gymnasium.spaces.Box(space.low, space.high, space.shape, dtype=space.dtype)
+
+
+#: The environment's documentation page (the class docstring), for ``help`` and the docs.
+ENV_DOC = EngagementEnv.__doc__

@@ -1,0 +1,220 @@
+"""The environment's logic as pure functions over arrays (Gymnasium's functional-env idea).
+
+:class:`recsys_eq_env.EngagementEnv` (one game, PettingZoo's per-agent dicts) and
+:class:`recsys_eq_env.VectorEngagementEnv` (``B`` games as arrays) are thin stateful adapters
+over these functions, so both step alike by construction:
+
+1. :func:`requested_content`: actions -> the content each producer asks for, and whether it
+   asks at all (an all-zero ``simplex`` or all ``-1`` ``signed`` action keeps the content);
+2. :func:`apply_requests`: a revision rule decides which requests apply (``"simultaneous"``:
+   all; ``"one"``: the first requester in a uniformly random permutation drawn from the game's
+   RNG, the paper's protocol);
+3. the game evaluates the new profile (utilities, and regrets when asked);
+4. :class:`ObservationLayout` turns profile and utilities into observations, and reads them
+   back (the best-response agent decides from an observation alone);
+5. :func:`episode_end`: terminated at an equilibrium (when asked), truncated after
+   ``max_cycles`` steps.
+
+Functions take a leading batch axis where that is cheap (``(..., n, d)``); the revision rule
+draws from one Generator per game, so a batch of games draws exactly what single games would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gymnasium
+import numpy as np
+
+ACTION_TYPES = ("simplex", "signed", "discrete")
+OBSERVATIONS = ("aggregate", "full")
+REVISIONS = ("simultaneous", "one")
+#: A simplex request within this max-norm distance of the current content means "stay".
+STAY_TOL = 1e-6
+
+
+# ---------------------------------------------------------------------- actions
+def action_space(action_type: str, dim: int) -> gymnasium.spaces.Space:
+    """One producer's action space."""
+    if action_type == "simplex":
+        return gymnasium.spaces.Box(0.0, 1.0, (dim,), dtype=np.float32)
+    if action_type == "signed":
+        return gymnasium.spaces.Box(-1.0, 1.0, (dim,), dtype=np.float32)
+    return gymnasium.spaces.Discrete(dim)
+
+
+def requested_content(actions: np.ndarray, action_type: str, dim: int):
+    """(content, wants): what each producer asks for, from validated actions.
+
+    ``actions`` is (..., n) integer features (``discrete``) or (..., n, dim) finite reals;
+    returns content (..., n, dim) float64 on the simplex (rows where ``wants`` is False are
+    undefined) and ``wants`` (..., n) bool.
+    """
+    if action_type == "discrete":
+        content = np.zeros((*actions.shape, dim))
+        np.put_along_axis(content, actions[..., None], 1.0, axis=-1)
+        return content, np.ones(actions.shape, dtype=bool)
+    values = np.asarray(actions, dtype=np.float64)
+    if action_type == "signed":
+        values = (np.clip(values, -1.0, 1.0) + 1.0) / 2.0
+    peak = values.max(axis=-1, keepdims=True)
+    wants = peak[..., 0] > 0
+    # Overflow-safe normalisation: divide by the largest entry first ([1e308] * d works).
+    content = np.divide(values, peak, out=np.zeros_like(values), where=peak > 0)
+    content /= np.where(wants, content.sum(axis=-1), 1.0)[..., None]
+    return content, wants
+
+
+def action_for(content, action_type: str, dim: int | None = None):
+    """The action that asks for ``content`` (a point of the simplex) under ``action_type``.
+
+    ``discrete``: the feature index (``content`` must be a basis vector); ``simplex``: the
+    content itself; ``signed``: ``2 c / max(c) - 1``, which :func:`requested_content` maps back
+    to ``c``. ``content=None`` asks to keep the current content (all zeros for ``simplex``,
+    all -1 for ``signed``; ``dim`` gives the length).
+    """
+    if action_type == "discrete":
+        if content is None:
+            raise ValueError("content is required for discrete actions (name the feature)")
+        return int(np.argmax(content))
+    if content is None:
+        return np.full(dim, 0.0 if action_type == "simplex" else -1.0, dtype=np.float32)
+    content = np.asarray(content, dtype=np.float64)
+    if action_type == "simplex":
+        return content.astype(np.float32)
+    return (2.0 * content / content.max() - 1.0).astype(np.float32)
+
+
+# ---------------------------------------------------------------------- revision
+def apply_requests(profile, content, wants, revision: str, rng: np.random.Generator):
+    """(new profile, moved) of one game: which requests apply under the revision rule.
+
+    A request applies only if it differs from the producer's content (max-norm above
+    :data:`STAY_TOL`). ``"one"`` draws ``rng.permutation(n)`` every step, also when nobody
+    asks to move, exactly as :func:`recsys_eq_env.best_response_dynamics` draws its order.
+    """
+    differs = wants & (np.abs(content - profile).max(axis=-1) > STAY_TOL)
+    moved = np.zeros(profile.shape[0], dtype=bool)
+    if revision == "simultaneous":
+        moved[:] = differs
+    else:
+        for i in rng.permutation(profile.shape[0]):
+            if differs[i]:
+                moved[i] = True
+                break
+    if not moved.any():
+        return profile, moved
+    new = profile.copy()
+    new[moved] = content[moved]
+    return new, moved
+
+
+def apply_assignment_requests(assignment, requested, revision: str, rng: np.random.Generator):
+    """(new assignment, moved) of one game whose producers all sit on basis vectors and ask for
+    basis vectors (feature indices): :func:`apply_requests` on the count-vector path."""
+    differs = requested != assignment
+    moved = np.zeros(assignment.shape[0], dtype=bool)
+    if revision == "simultaneous":
+        moved[:] = differs
+    else:
+        for i in rng.permutation(assignment.shape[0]):
+            if differs[i]:
+                moved[i] = True
+                break
+    if not moved.any():
+        return assignment, moved
+    return np.where(moved, requested, assignment), moved
+
+
+# ---------------------------------------------------------------------- observations
+@dataclass(frozen=True)
+class ObservationLayout:
+    """What a producer observes, as one float32 vector, and how to read it back.
+
+    ======================  =================================  ===============================
+    slice                   ``observation="aggregate"``        ``observation="full"``
+    ======================  =================================  ===============================
+    ``[0, dim)``            own content                        own content
+    next                    others' content mass per feature   the profile, row by row (n*dim)
+    next (1 value)          own reward (utility x scale)       same
+    last n (``observe_id``) one-hot producer index             same
+    ======================  =================================  ===============================
+    """
+
+    n_producers: int
+    dim: int
+    observation: str = "aggregate"
+    observe_id: bool = False
+    #: Multiplies a utility into a reward (1 / n_users for ``per_user``).
+    reward_scale: float = 1.0
+    #: Upper bound of a reward.
+    reward_high: float = 1.0
+
+    @property
+    def middle(self) -> int:
+        return self.dim if self.observation == "aggregate" else self.n_producers * self.dim
+
+    @property
+    def size(self) -> int:
+        return self.dim + self.middle + 1 + (self.n_producers if self.observe_id else 0)
+
+    def space(self) -> gymnasium.spaces.Box:
+        n, dim = self.n_producers, self.dim
+        middle = (
+            [float(max(n - 1, 1))] * dim if self.observation == "aggregate" else [1.0] * (n * dim)
+        )
+        high = np.array(
+            [1.0] * dim + middle + [self.reward_high] + ([1.0] * n if self.observe_id else []),
+            dtype=np.float32,
+        )
+        return gymnasium.spaces.Box(0.0, high, dtype=np.float32)
+
+    def observe(self, profile, utilities, counts=None) -> np.ndarray:
+        """(..., n, size) float32 observations of every producer.
+
+        ``profile`` (..., n, dim) and ``utilities`` (..., n); ``counts`` (..., dim), the
+        producers per feature of basis-vector profiles, saves a sum (same numbers).
+        """
+        n, dim = self.n_producers, self.dim
+        batch = profile.shape[:-2]
+        out = np.empty((*batch, n, self.size), dtype=np.float32)
+        out[..., :dim] = profile
+        if self.observation == "aggregate":
+            total = profile.sum(axis=-2) if counts is None else counts
+            # Clip the float rounding of (total - own) so observations stay in their space.
+            out[..., dim : 2 * dim] = np.clip(total[..., None, :] - profile, 0.0, None)
+        else:
+            out[..., dim : dim + n * dim] = profile.reshape(*batch, 1, n * dim)
+        out[..., dim + self.middle] = utilities * self.reward_scale
+        if self.observe_id:
+            out[..., dim + self.middle + 1 :] = np.eye(n, dtype=np.float32)
+        return out
+
+    def parse(self, observation):
+        """(own content, others, reward): the parts of one producer's observation.
+
+        ``others`` is the others' content mass per feature (``aggregate``) or the whole
+        profile (``full``, shape (n, dim)). Observations with or without the trailing one-hot
+        id are accepted; another length raises a ValueError.
+        """
+        obs = np.asarray(observation, dtype=np.float64)
+        base = self.dim + self.middle + 1
+        if obs.ndim != 1 or obs.shape[0] not in (base, base + self.n_producers):
+            raise ValueError(
+                f"observation must be a vector of length {base} (or {base + self.n_producers} "
+                f"with producer ids) for this game, got shape {obs.shape}"
+            )
+        dim = self.dim
+        own = obs[:dim]
+        middle = obs[dim : dim + self.middle]
+        if self.observation == "full":
+            middle = middle.reshape(self.n_producers, dim)
+        return own, middle, float(obs[dim + self.middle])
+
+
+# ---------------------------------------------------------------------- episode end
+def episode_end(steps, max_cycles: int, improvable, terminate_at_equilibrium: bool):
+    """(terminated, truncated): an equilibrium reached (when asked), or the step budget used."""
+    terminated = np.logical_and(terminate_at_equilibrium, np.logical_not(improvable))
+    truncated = np.asarray(steps) >= max_cycles
+    return terminated, truncated
