@@ -1,4 +1,4 @@
-"""No-regret learners: Hedge over basis vectors and exponentiated gradient on the simplex.
+"""Full-information learners: Hedge, exponentiated gradient and logit response.
 
 Both learn all producers at once from full-information feedback computed by the game (no
 environment sampling noise), and both expose one policy per producer with the shared
@@ -191,3 +191,58 @@ class ExponentiatedGradient(_Learner):
             learner.log_profile = data["log_profile"].copy()
             learner.steps = int(data["steps"])
         return learner
+
+
+class LogitResponse(_Learner):
+    """Log-linear learning (Blume 1993): noisy best responses, one producer at a time.
+
+    Every step one uniformly random producer redraws its basis vector with probability
+    ``softmax(u / temperature)`` over its utility ``u`` at each basis vector against the
+    others (full-information feedback, rewards scaled into [0, 1] as for Hedge). As the
+    temperature goes to 0 this is the paper's best-response dynamics with a random mover; in a
+    potential game it concentrates on the potential's maximisers (Marden and Shamma 2012).
+    ``anneal`` multiplies the temperature every step.
+    """
+
+    def __init__(
+        self,
+        game: EngagementGame,
+        temperature: float = 0.01,
+        anneal: float = 1.0,
+        seed=None,
+        action_type: str = "discrete",
+    ):
+        if not isinstance(game, EngagementGame):
+            raise TypeError(f"game must be an EngagementGame, got {type(game).__name__}")
+        if not np.isfinite(temperature) or temperature <= 0:
+            raise ValueError(f"temperature must be a finite number > 0, got {temperature}")
+        if not 0 < anneal <= 1:
+            raise ValueError(f"anneal must be in (0, 1], got {anneal}")
+        self.game = game
+        self.temperature = float(temperature)
+        self.anneal = float(anneal)
+        self.action_type = action_type
+        self.rng = np.random.default_rng(seed)
+        self.scale = reward_scale(game)
+        self.assignment = self.rng.integers(0, game.dim, size=game.n_producers)  # paper's start
+        self.steps = 0
+
+    def step(self) -> np.ndarray:
+        i = int(self.rng.integers(self.game.n_producers))
+        counts = np.bincount(self.assignment, minlength=self.game.dim)
+        row = self.game.deviation_table(counts)[self.assignment[i]] * self.scale
+        self.assignment[i] = self.rng.choice(self.game.dim, p=softmax(row / self.temperature))
+        self.temperature *= self.anneal
+        self.steps += 1
+        return self.assignment
+
+    def preferred_profile(self) -> np.ndarray:
+        return profile_from_assignment(self.assignment, self.game.dim)
+
+    def action(self, i: int, deterministic: bool = True):
+        feature = int(self.assignment[i])
+        if self.action_type == "discrete":
+            return feature
+        content = np.zeros(self.game.dim, dtype=np.float32)
+        content[feature] = 1.0
+        return content

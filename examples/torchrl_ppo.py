@@ -1,9 +1,15 @@
-"""Multi-agent PPO in TorchRL on the engagement env (``torchrl.envs.PettingZooWrapper``).
+"""Multi-agent PPO in TorchRL on the batched engagement env.
 
-Producers form one TorchRL agent group (``"producer"``); the policy is a shared-parameter
-Gaussian over ``action_type="signed"`` content (TanhNormal on [-1, 1]), the critic a
-centralised MLP, the loss TorchRL's ``ClipPPOLoss`` with GAE, as in TorchRL's multi-agent PPO
-tutorial. Run ``python examples/torchrl_ppo.py`` (needs the ``marl`` extra).
+``recsys_eq_env.wrappers.torchrl.torchrl_env(B, ...)`` is a TorchRL ``EnvBase`` with
+``batch_size=[B]``: B games stepped together, producers in the agent group ``"producers"``.
+The policy is a shared-parameter categorical policy over basis vectors (``action_type=
+"discrete"``), the critic a centralised MLP, the loss TorchRL's ``ClipPPOLoss`` with GAE, as in
+TorchRL's multi-agent PPO tutorial; producers are myopic (discount 0: a repeated stage game)
+and revise one at a time (``revision="one"``, the paper's protocol). Episode ends live at the
+root of the tensordict and are expanded to the producers, as the tutorial does for VMAS.
+
+The single env works in TorchRL too, through ``torchrl.envs.PettingZooWrapper`` (see
+``make_pettingzoo_env``). Run ``python examples/torchrl_ppo.py`` (needs the ``marl`` extra).
 """
 
 from __future__ import annotations
@@ -12,32 +18,42 @@ import argparse
 
 import numpy as np
 import torch
-from tensordict.nn import NormalParamExtractor, TensorDictModule
+from tensordict.nn import TensorDictModule
 from torch import nn
 from torchrl.collectors import Collector
 from torchrl.data.replay_buffers import ReplayBuffer
 from torchrl.data.replay_buffers.samplers import SamplerWithoutReplacement
 from torchrl.data.replay_buffers.storages import LazyTensorStorage
-from torchrl.envs import PettingZooWrapper
-from torchrl.modules import MultiAgentMLP, ProbabilisticActor, TanhNormal
+from torchrl.modules import MultiAgentMLP, ProbabilisticActor
 from torchrl.objectives import ClipPPOLoss, ValueEstimators
 
 import recsys_eq_env as rq
+from recsys_eq_env.wrappers.torchrl import GROUP, torchrl_env
 
-GROUP = "producer"
 
-
-def make_env(users, n_producers=2, temperature=0.1, episode_length=8, seed=0):
-    base = rq.parallel_env(
+def make_env(users, n_producers=2, temperature=0.1, episode_length=8, num_envs=8, seed=0):
+    """B games of the engagement env as one TorchRL env (discrete actions, ids observed)."""
+    env = torchrl_env(
+        num_envs,
         users=users,
         n_producers=n_producers,
         rule="softmax",
         temperature=temperature,
-        action_type="signed",
+        action_type="discrete",
+        revision="one",
         observe_id=True,
         info_regrets=False,
         max_cycles=episode_length,
     )
+    env.set_seed(seed)
+    return env
+
+
+def make_pettingzoo_env(users, n_producers=2, seed=0):
+    """The single env through TorchRL's PettingZoo wrapper (group ``"producer"``)."""
+    from torchrl.envs import PettingZooWrapper
+
+    base = rq.parallel_env(users=users, n_producers=n_producers, action_type="discrete")
     return PettingZooWrapper(env=base, seed=seed)
 
 
@@ -46,47 +62,45 @@ def train(
     n_producers=2,
     temperature=0.1,
     iterations=8,
-    frames_per_batch=256,
+    num_envs=8,
     episode_length=8,
     seed=0,
     learning_rate=3e-3,
 ) -> list[float]:
     """Train; return the mean reward per user of every collected batch."""
     torch.manual_seed(seed)
-    env = make_env(users, n_producers, temperature, episode_length, seed)
+    env = make_env(users, n_producers, temperature, episode_length, num_envs, seed)
+    frames_per_batch = num_envs * 32
     obs_dim = env.observation_spec[GROUP, "observation"].shape[-1]
-    act_dim = env.full_action_spec[GROUP, "action"].shape[-1]
-    n_agents = len(env.group_map[GROUP])
+    n_actions = env.full_action_spec[GROUP, "action"].space.n
 
-    actor_net = nn.Sequential(
-        MultiAgentMLP(
-            n_agent_inputs=obs_dim,
-            n_agent_outputs=2 * act_dim,
-            n_agents=n_agents,
-            centralised=False,
-            share_params=True,
-            depth=2,
-            num_cells=64,
-            activation_class=nn.Tanh,
-        ),
-        NormalParamExtractor(),
-    )
     actor = ProbabilisticActor(
         TensorDictModule(
-            actor_net, in_keys=[(GROUP, "observation")], out_keys=[(GROUP, "loc"), (GROUP, "scale")]
+            MultiAgentMLP(
+                n_agent_inputs=obs_dim,
+                n_agent_outputs=n_actions,
+                n_agents=n_producers,
+                centralised=False,
+                share_params=True,
+                depth=2,
+                num_cells=64,
+                activation_class=nn.Tanh,
+            ),
+            in_keys=[(GROUP, "observation")],
+            out_keys=[(GROUP, "logits")],
         ),
         spec=env.full_action_spec[GROUP, "action"],
-        in_keys=[(GROUP, "loc"), (GROUP, "scale")],
+        in_keys={"logits": (GROUP, "logits")},
         out_keys=[(GROUP, "action")],
-        distribution_class=TanhNormal,
-        distribution_kwargs={"low": -1.0, "high": 1.0},
+        distribution_class=torch.distributions.Categorical,
         return_log_prob=True,
+        log_prob_key=(GROUP, "sample_log_prob"),
     )
     critic = TensorDictModule(
         MultiAgentMLP(
             n_agent_inputs=obs_dim,
             n_agent_outputs=1,
-            n_agents=n_agents,
+            n_agents=n_producers,
             centralised=True,
             share_params=True,
             depth=2,
@@ -108,21 +122,26 @@ def train(
         actor_network=actor,
         critic_network=critic,
         clip_epsilon=0.2,
-        entropy_coeff=1e-3,
+        entropy_coeff=1e-2,
         normalize_advantage=False,
     )
     loss.set_keys(
         reward=(GROUP, "reward"),
         action=(GROUP, "action"),
+        sample_log_prob=(GROUP, "sample_log_prob"),
         value=(GROUP, "state_value"),
         done=(GROUP, "done"),
         terminated=(GROUP, "terminated"),
     )
-    loss.make_value_estimator(ValueEstimators.GAE, gamma=0.9, lmbda=0.9)
+    loss.make_value_estimator(ValueEstimators.GAE, gamma=0.0, lmbda=0.0)
     optimiser = torch.optim.Adam(loss.parameters(), learning_rate)
 
     rewards = []
     for batch in collector:
+        for key in ("done", "terminated"):  # root episode ends, one per producer
+            root = batch.get(("next", key))
+            shape = (*root.shape[:-1], n_producers, 1)
+            batch.set(("next", GROUP, key), root.unsqueeze(-1).expand(shape))
         rewards.append(float(batch.get(("next", GROUP, "reward")).mean()))
         with torch.no_grad():
             loss.value_estimator(

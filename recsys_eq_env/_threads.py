@@ -5,16 +5,39 @@ BLAS thread pool to pay off, and while another process holds the cores, spinning
 make a step 3-10x slower (measured: 67 to 920 simplex steps per second on the same machine).
 :func:`blas_limit` caps the BLAS pools of NumPy and SciPy for the duration of a block, through
 threadpoolctl (a few microseconds), and does nothing where threadpoolctl is not installed.
+
+The environment variable ``RECSYS_EQ_BLAS_THREADS`` sets the cap the envs use (default 1;
+``none`` leaves BLAS at its own thread count).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from contextlib import contextmanager
 
 _STATE = threading.local()
 _CONTROLLERS: list | None = None
 _LOCK = threading.Lock()
+
+
+def _default_cap() -> int | None:
+    value = os.environ.get("RECSYS_EQ_BLAS_THREADS", "1").strip().lower()
+    if value in ("none", ""):
+        return None
+    try:
+        cap = int(value)
+    except ValueError:
+        raise ValueError(
+            f"RECSYS_EQ_BLAS_THREADS must be a positive integer or 'none', got {value!r}"
+        ) from None
+    if cap < 1:
+        raise ValueError(f"RECSYS_EQ_BLAS_THREADS must be >= 1 or 'none', got {cap}")
+    return cap
+
+
+#: The cap the envs put on BLAS inside a step (``RECSYS_EQ_BLAS_THREADS``).
+ENV_CAP = _default_cap()
 
 
 def _blas_controllers() -> list:
@@ -33,7 +56,7 @@ def _blas_controllers() -> list:
 
 
 @contextmanager
-def blas_limit(threads: int | None = 1):
+def blas_limit(threads: int | None = ENV_CAP):
     """Cap BLAS at ``threads`` threads inside the block (``None``: leave BLAS alone).
 
     Nested blocks keep the outermost cap. BLAS thread counts are process-wide: another thread

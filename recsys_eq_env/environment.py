@@ -339,7 +339,7 @@ class EngagementEnv(ParallelEnv):
             self._set_profile(self.np_random.dirichlet(np.ones(dim), size=n))
         self.agents = list(self.possible_agents)
         self.steps = 0
-        with blas_limit(1):
+        with blas_limit():
             self._evaluate()
         return self._observations(self.agents), self._infos(np.zeros(n, dtype=bool), self.agents)
 
@@ -362,7 +362,7 @@ class EngagementEnv(ParallelEnv):
             if moved.any():
                 self._set_profile(profile)
         self.steps += 1
-        with blas_limit(1):  # small products: BLAS threads would only spin (_threads.py)
+        with blas_limit():  # small products: BLAS threads would only spin (_threads.py)
             self._evaluate()
         live = list(self.agents)
         terminated, truncated = episode_end(

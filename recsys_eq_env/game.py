@@ -433,9 +433,9 @@ class EngagementGame:
         responses = np.zeros((dim, dim))
         upper = np.zeros(dim)
         simplex = deviations == "simplex" and not continuous.vertex_is_optimal(self)
-        oracle = self.oracle
+        table = self._count_table(counts)  # shared with deviation_table and the env's infos
         for a in np.flatnonzero(counts):
-            row = oracle.row(counts, int(a))
+            row = table[a]
             utilities[a] = row[a]
             if simplex:
                 others = counts.astype(np.float64)

@@ -93,6 +93,7 @@ class VectorEngagementEnv:
         **kwargs,
     ):
         self.num_envs = _checks.check_int(num_envs, "num_envs", minimum=1)
+        self.render_mode = render_mode
         if render_mode is not None:
             raise ValueError("render_mode is not supported by the vector env; render a single env")
         # One single env validates every argument and carries the configuration.
@@ -259,7 +260,7 @@ class VectorEngagementEnv:
         b = self.num_envs
         restart = self._finished.copy() if mode == AutoresetMode.NEXT_STEP else np.zeros(b, bool)
         active = ~restart
-        with blas_limit(1):
+        with blas_limit():
             moved = self._apply(actions, active)
             if restart.any():
                 self._start(restart, {})
@@ -277,7 +278,7 @@ class VectorEngagementEnv:
             infos["final_obs"] = self._observations()
             infos["final_info"] = {k: v.copy() for k, v in infos.items() if k != "final_obs"}
             infos["_final_obs"] = ended
-            with blas_limit(1):
+            with blas_limit():
                 self._start(ended, {})
             self._finished[:] = False
             for key, value in self._infos(moved).items():

@@ -30,7 +30,9 @@ def test_quick_benchmark_prints_its_table(tmp_path, capsys):
     assert main(["--quick", "--repeats", "1", "--steps", "50", "--json", str(result)]) == 0
     out = capsys.readouterr().out
     assert "| brd-2k-d10-n30-softmax1 |" in out and "| env-2k-d5-n10-discrete-one |" in out
+    assert "| vector-2k-d5-n10-discrete-B32 |" in out
     rows = json.loads(result.read_text())
-    dynamics, env = rows
+    dynamics, env, vector = rows
     assert dynamics["same_moves"] and dynamics["speed-up"] > 1 and dynamics["peak_mb"] > 10
     assert env["steps_per_s"] > env["naive_steps_per_s"] > 0
+    assert vector["producer_steps_per_s"] > 0 and vector["ratio"] > 1

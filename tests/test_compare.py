@@ -1,33 +1,54 @@
-"""recsys-eq compare: every learner on a tiny study; curves, table, figure, report section."""
+"""recsys-eq compare: every learner on a tiny study; curves, tables, figure, report section."""
 
 import pandas as pd
 import pytest
 
 from experiments.cli import main
-from experiments.compare import LEARNERS, METRICS, cells, final_table, load_study, run_study
+from experiments.compare import (
+    LEARNERS,
+    METRICS,
+    cells,
+    final_table,
+    learner_summary,
+    load_study,
+    run_study,
+)
 
-TINY = """
+PPO = """    timesteps_per_producer: 300
+    num_envs: 4
+    n_steps: 8
+    minibatches: 2
+    entropy: 0.0
+    ppo: {learning_rate: 0.003, n_epochs: 2}"""
+TINY = f"""
 dataset: synthetic-uniform
 n_users: 200
 embedding_seed: 13
 dims: [3]
 n_producers: [4]
 serving:
-  - {rule: softmax, temperature: 0.1}
-  - {rule: linear}
+  - {{rule: softmax, temperature: 0.1}}
+  - {{rule: linear}}
 seeds: [0]
-checkpoints: 3
+eval_episodes: 2
+checkpoints: 2
 learners:
-  hedge: {steps: 60, learning_rate: 10.0}
-  exponentiated_gradient: {steps: 60, learning_rate: 50.0}
+  hedge: {{steps: 60, learning_rate: 10.0}}
+  exponentiated_gradient: {{steps: 60, learning_rate: 50.0}}
+  logit_response: {{steps_per_producer: 10, temperature: 0.01, final_temperature: 0.0001}}
+  counterfactual_pg: {{timesteps_per_producer: 300, num_envs: 4, learning_rate: 0.003,
+                      entropy: 0.02}}
   shared_ppo:
-    timesteps: 480
-    episode_length: 6
-    ppo: {n_steps: 30, batch_size: 60, learning_rate: 0.003, gamma: 0.9, n_epochs: 2}
+{PPO}
   independent_ppo:
-    timesteps: 60
-    episode_length: 6
-    ppo: {n_steps: 30, batch_size: 15, learning_rate: 0.003, gamma: 0.9, n_epochs: 2}
+{PPO}
+  shared_ppo_signed:
+{PPO}
+  shared_ppo_myopic:
+{PPO.replace("n_epochs: 2}", "n_epochs: 2, gamma: 0.0}")}
+simultaneous:
+  dims: [3]
+  learners: [best_response, shared_ppo, shared_ppo_without_ids]
 """
 
 
@@ -41,21 +62,39 @@ def tiny(tmp_path):
 def test_study_logs_every_learner_and_resumes(tiny, tmp_path):
     study = load_study(str(tiny))
     curves, ran = run_study(study, tmp_path, n_jobs=1, progress=False)
-    assert ran == 2
-    assert set(curves["learner"]) == set(LEARNERS)
-    assert curves["key"].nunique() == len(cells(study)) == 2
-    for _, block in curves.groupby(["key", "learner"]):
+    assert ran == 4 == len(cells(study))  # 2 cells, and 2 more for simultaneous revision
+    main_block = curves[curves["revision"] == "one"]
+    assert set(main_block["learner"]) == set(LEARNERS)
+    assert set(curves[curves["revision"] == "simultaneous"]["learner"]) == {
+        "best_response",
+        "shared_ppo",
+        "shared_ppo_without_ids",
+    }
+    for (_, learner), block in main_block.groupby(["key", "learner"]):
         assert block["step"].is_monotonic_increasing and block["step"].iloc[0] == 0
-        assert len(block) >= 2
+        assert len(block) >= 2 or learner == "best_response"  # (a start may be an equilibrium)
     for column in METRICS:
         assert curves[column].notna().all()
-    best = curves[curves["learner"] == "best_response"].groupby("key").tail(1)
+    best = main_block[main_block["learner"] == "best_response"].groupby("key").tail(1)
     assert (best["nash_conv_per_user"] <= 1e-6).all() and (best["tvd_to_best_response"] == 0).all()
     again, ran = run_study(study, tmp_path, n_jobs=1, progress=False)  # nothing left to run
     assert ran == 0
     pd.testing.assert_frame_equal(again, curves)
-    final = final_table(curves)
-    assert len(final) == 2 * len(LEARNERS)
+    assert len(final_table(curves)) == 2 * len(LEARNERS)
+    summary = learner_summary(curves)
+    assert summary.loc["hedge", "cells"] == 2
+    assert summary.loc["best_response", "cells reached"] == 2
+
+
+def test_a_changed_study_is_refused_or_recomputed(tiny, tmp_path):
+    study = load_study(str(tiny))
+    run_study(study, tmp_path, n_jobs=1, progress=False)
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(
+        TINY.replace("steps: 60, learning_rate: 10.0", "steps: 30, learning_rate: 10.0")
+    )
+    with pytest.raises(ValueError, match=r"made with other settings.*--recompute"):
+        run_study(load_study(str(changed)), tmp_path, n_jobs=1, progress=False)
 
 
 def test_compare_command_writes_figure_and_report(tiny, tmp_path, capsys):
@@ -68,5 +107,21 @@ def test_compare_command_writes_figure_and_report(tiny, tmp_path, capsys):
     text = (out / "REPRODUCTION.md").read_text()
     assert "Learning producers vs best-response dynamics" in text
     assert "**hedge**" in text and "**shared_ppo**" in text
+    assert "Simultaneous revision: herding" in text
     assert "fig5_learning" in text
     assert "compare:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("eval_episodes: 2", "eval_episodes: 0", "eval_episodes must be >= 1"),
+        ("minibatches: 2", "minibatches: 2\n    epochs: 3", "has unknown key 'epochs'"),
+        ("learners: [best_response", "learners: [hedge", r"learners\[0\] must be one of"),
+    ],
+)
+def test_bad_studies_name_the_key(tmp_path, old, new, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(TINY.replace(old, new, 1))
+    with pytest.raises(ValueError, match=message):
+        load_study(str(path))

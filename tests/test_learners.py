@@ -155,3 +155,68 @@ def test_sb3_learners_refuse_the_zero_one_box():
         IndependentPPO(obvious_env(action_type="simplex"))
     with pytest.raises(ValueError, match="observe_id=True for parameter sharing"):
         shared_ppo(obvious_env())
+
+
+# ---------------------------------------------------------------------- issue 11: the recipe
+def _small_game(rule="softmax", temperature=1.0):
+    return rq.EngagementGame(rq.synthetic_users("uniform", 500, 4, seed=13), 5, rule, temperature)
+
+
+@pytest.mark.parametrize(("rule", "temperature"), [("softmax", 1.0), ("linear", 1.0)])
+def test_counterfactual_policy_gradient_learns_best_responses(rule, temperature):
+    """Full-information feedback: every basis vector's reward (info_deviations). The trained
+    deterministic policy, rolled out from 3 fixed starts, ends at pure equilibria."""
+    from agents.counterfactual import CounterfactualPG
+    from agents.evaluation import evaluate
+
+    game = _small_game(rule, temperature)
+    learner = CounterfactualPG(num_envs=16, game=game, seed=0).learn(60_000)
+    result = evaluate(learner, game, range(100, 103), 50, action_type="discrete", revision="one")
+    assert result.terminated.all()
+    assert (result.nash_conv_per_user <= 1e-3).all()
+
+
+def test_shared_ppo_recipe_on_the_vector_env():
+    """Bandit feedback, the recipe: discrete actions, one revision per step, ids, the sweep's
+    discount."""
+    from agents.evaluation import evaluate
+    from agents.sb3 import EntropySchedule, shared_ppo
+    from recsys_eq_env.wrappers.sb3 import sb3_vec_env
+
+    game = rq.EngagementGame(rq.synthetic_users("uniform", 300, 3, seed=13), 3, "softmax", 1.0)
+    env = sb3_vec_env(
+        16, game=game, action_type="discrete", revision="one", observe_id=True, max_cycles=30
+    )
+    model = shared_ppo(env, seed=0, n_steps=32, batch_size=384, learning_rate=3e-3, n_epochs=4)
+    assert model.gamma == 0.9  # the sweep's default (agents/sb3.py)
+    model.learn(60_000, callback=EntropySchedule(0.02))
+    result = evaluate(
+        model, game, range(100, 104), 30, action_type="discrete", revision="one", observe_id=True
+    )
+    assert (result.nash_conv_per_user <= 1e-3).mean() >= 0.75
+
+
+def test_logit_response_settles_on_an_equilibrium():
+    from agents.no_regret import LogitResponse
+
+    game = _small_game()
+    learner = LogitResponse(game, temperature=1e-4, seed=0)
+    for _ in range(300):
+        learner.step()
+    assert game.is_nash(learner.preferred_profile())
+    with pytest.raises(ValueError, match="temperature must be a finite number > 0"):
+        LogitResponse(game, temperature=0.0)
+
+
+def test_independent_ppo_runs_on_the_vector_env_and_evaluates_in_batches():
+    from agents.evaluation import evaluate
+    from agents.sb3 import IndependentPPO
+    from recsys_eq_env.wrappers.sb3 import sb3_vec_env
+
+    game = rq.EngagementGame(rq.synthetic_users("uniform", 300, 3, seed=13), 3, "softmax", 1.0)
+    venv = sb3_vec_env(8, game=game, action_type="discrete", revision="one", max_cycles=30).venv
+    learner = IndependentPPO(venv, seed=0, n_steps=16, batch_size=64)
+    learner.learn(256)
+    assert learner.num_timesteps == 256
+    result = evaluate(learner.policies(), game, range(3), 30, action_type="discrete")
+    assert result.profiles.shape == (3, 3, 3)

@@ -1,0 +1,97 @@
+"""stable-baselines3 on the vector env: one VecEnv entry per producer of every game.
+
+``SB3VecEnv(vector_env(B, ...))`` has ``num_envs = B * n_producers``: entry ``b * n + i`` is
+producer ``i`` of game ``b``. One SB3 model trained on it shares its parameters between all
+producers (give it ``observe_id=True`` so producers with the same observation can act
+differently). All producers of a game end their episode together; the vector env resets a
+finished game within the same step (``AutoresetMode.SAME_STEP``) and the last observation goes
+to ``infos[i]["terminal_observation"]``, as SB3's own vector envs do. ``PPO(seed=s)`` seeds the
+next reset: game b with ``s + b``. No SuperSuit needed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from gymnasium.vector import AutoresetMode
+from stable_baselines3.common.vec_env import VecEnv
+
+from ..vector import VectorEngagementEnv, vector_env
+
+
+def sb3_vec_env(num_envs: int, **kwargs) -> SB3VecEnv:
+    """An :class:`SB3VecEnv` over ``vector_env(num_envs, **kwargs)`` (same-step autoreset)."""
+    return SB3VecEnv(vector_env(num_envs, autoreset_mode=AutoresetMode.SAME_STEP, **kwargs))
+
+
+class SB3VecEnv(VecEnv):
+    """A stable-baselines3 ``VecEnv`` over a :class:`VectorEngagementEnv` (module docs)."""
+
+    def __init__(self, venv: VectorEngagementEnv):
+        if not isinstance(venv, VectorEngagementEnv):
+            raise TypeError(f"venv must be a VectorEngagementEnv, got {type(venv).__name__}")
+        if venv.autoreset_mode != AutoresetMode.SAME_STEP:
+            raise ValueError(
+                "venv must reset finished games in the same step, as SB3 expects: build it "
+                "with autoreset_mode=AutoresetMode.SAME_STEP (or use sb3_vec_env)"
+            )
+        self.venv = venv
+        self.games, self.n_producers = venv.num_envs, venv.n_producers
+        self.render_mode = None
+        super().__init__(
+            venv.num_envs * venv.n_producers,
+            venv.single_observation_space,
+            venv.single_action_space,
+        )
+        self._actions = None
+
+    def reset(self):
+        seed = self._seeds[0]  # SB3 hands out seed + i per entry; games take seed + b
+        observations, _ = self.venv.reset(seed=seed)
+        self._reset_seeds()
+        self._reset_options()
+        self.reset_infos = [{} for _ in range(self.num_envs)]
+        return observations.reshape(self.num_envs, -1)
+
+    def step_async(self, actions) -> None:
+        self._actions = np.asarray(actions)
+
+    def step_wait(self):
+        b, n = self.games, self.n_producers
+        if self.venv.action_type == "discrete":
+            actions = self._actions.reshape(b, n).astype(np.int64)
+        else:
+            actions = self._actions.reshape(b, n, -1)
+        observations, rewards, terminated, truncated, infos = self.venv.step(actions)
+        ended = terminated | truncated
+        dones = np.repeat(ended, n)
+        entries = [{} for _ in range(self.num_envs)]
+        if ended.any():
+            final = infos["final_obs"]
+            for game in np.flatnonzero(ended):
+                limit = bool(truncated[game] and not terminated[game])
+                for i in range(n):
+                    entry = entries[game * n + i]
+                    entry["terminal_observation"] = final[game, i]
+                    entry["TimeLimit.truncated"] = limit
+        return (
+            observations.reshape(self.num_envs, -1),
+            rewards.reshape(-1).astype(np.float32),
+            dones,
+            entries,
+        )
+
+    def close(self) -> None:
+        self.venv.close()
+
+    def get_attr(self, attr_name, indices=None):
+        return [getattr(self.venv, attr_name)] * len(self._get_indices(indices))
+
+    def set_attr(self, attr_name, value, indices=None) -> None:
+        setattr(self.venv, attr_name, value)
+
+    def env_method(self, method_name, *method_args, indices=None, **method_kwargs):
+        result = getattr(self.venv, method_name)(*method_args, **method_kwargs)
+        return [result] * len(self._get_indices(indices))
+
+    def env_is_wrapped(self, wrapper_class, indices=None):
+        return [False] * len(self._get_indices(indices))
