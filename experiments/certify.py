@@ -25,24 +25,33 @@ from recsys_eq_env.continuous import SMOOTH_RULES, best_continuous_deviation
 
 from .config import Config, RunSpec, serving_order, temperature_value
 from .populations import spec_game
+from .store import ResultStore, fingerprint, plan
 
 
-def certify_specs(config: Config) -> list[RunSpec]:
-    grid = config.certify
+def certify_specs(config: Config) -> list[tuple[RunSpec, int]]:
+    """(spec, starts) of every sampled equilibrium: the main block, then the samples whose
+    dataset is synthetic or among the run's datasets (real data needs its ratings)."""
+    from .config import population_size
+
+    grids = [config.certify] + [
+        g
+        for g in config.certify.samples
+        if g.datasets[0].startswith("synthetic-") or g.datasets[0] in config.datasets
+    ]
     specs = []
-    for utility in grid.utilities:
-        for dataset in grid.datasets:
-            for dim in grid.dims:
-                for n in grid.n_producers:
-                    for seed in grid.embedding_seeds:
-                        for serving in config.experiments["exp2"].serving:
-                            if utility != "engagement" and serving.rule not in SMOOTH_RULES:
-                                continue
-                            specs.append(
-                                RunSpec(
+    for grid in grids:
+        for utility in grid.utilities:
+            for dataset in grid.datasets:
+                for dim in grid.dims:
+                    for n in grid.n_producers:
+                        for seed in grid.embedding_seeds:
+                            for serving in config.experiments["exp2"].serving:
+                                if utility != "engagement" and serving.rule not in SMOOTH_RULES:
+                                    continue
+                                spec = RunSpec(
                                     "certify",
                                     dataset,
-                                    grid.n_users,
+                                    population_size(dataset, grid.n_users),
                                     dim,
                                     n,
                                     seed,
@@ -52,14 +61,16 @@ def certify_specs(config: Config) -> list[RunSpec]:
                                     config.max_iter,
                                     config.base_seed,
                                     utility,
+                                    generator=config.generator,
                                 )
-                            )
+                                specs.append((spec, grid.starts))
     return specs
 
 
 def _base(spec: RunSpec) -> dict:
     return {
         "dataset": spec.dataset,
+        "n_users": spec_game(spec).n_users,
         "dim": spec.dim,
         "n_producers": spec.n_producers,
         "embedding_seed": spec.embedding_seed,
@@ -127,11 +138,38 @@ def certify_one(spec: RunSpec, starts: int) -> list[dict]:
     return rows
 
 
-def run_certify(config: Config, n_jobs: int = 1) -> pd.DataFrame:
-    specs = certify_specs(config)
-    starts = config.certify.starts
-    chunks = Parallel(n_jobs=n_jobs)(delayed(certify_one)(s, starts) for s in specs)
-    return pd.DataFrame([row for chunk in chunks for row in chunk])
+def _settings(spec: RunSpec, starts: int) -> dict:
+    return {**spec.settings("direct"), "starts": starts}
+
+
+def _rows(spec: RunSpec, starts: int) -> list[dict]:
+    """certify_one's rows with the run's key and fingerprint (a spec with no converged
+    equilibrium leaves one marker row, so it is not run again)."""
+    rows = certify_one(spec, starts) or [{**_base(spec), "equilibrium": "none"}]
+    stamp = {"key": spec.key, "fingerprint": fingerprint(_settings(spec, starts))}
+    return [{**stamp, "item": i, **row} for i, row in enumerate(rows)]
+
+
+def run_certify(config: Config, out=None, n_jobs: int = 1, recompute: bool = False):
+    """Every sampled equilibrium of the config; resumable in ``out`` (``certify.parquet``)."""
+    specs = sorted(certify_specs(config), key=lambda item: -item[0].n_producers * item[0].dim)
+    if out is None:
+        chunks = Parallel(n_jobs=n_jobs)(delayed(_rows)(s, starts) for s, starts in specs)
+        return pd.DataFrame([row for chunk in chunks for row in chunk])
+    store = ResultStore(out, "certify", unique=("key", "item"), sort=("key", "item"))
+    work = plan(
+        store,
+        specs,
+        key=lambda item: item[0].key,
+        print_of=lambda item: fingerprint(_settings(*item)),
+        recompute=recompute,
+    )
+    parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+    for rows in parallel(delayed(_rows)(s, starts) for s, starts in work.todo):
+        store.append(rows)
+    keys = {s.key for s, _ in specs}
+    table = store.consolidate(keys=keys)
+    return table[table["equilibrium"] != "none"].reset_index(drop=True)
 
 
 def summarise(table: pd.DataFrame) -> pd.DataFrame:

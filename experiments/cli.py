@@ -96,6 +96,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compare.set_defaults(func=run_compare)
 
+    report = commands.add_parser(
+        "report",
+        help="REPRODUCTION.md (and the README's summary) from the tables in --out",
+        description="Rebuild the report from a results folder without running anything; "
+        "with --readme also rewrite the README's reproduction summary.",
+    )
+    report.add_argument("--out", type=Path, default=Path("reproduction"), help="results folder")
+    report.add_argument("--readme", type=Path, default=None, help="README to update")
+    report.set_defaults(func=run_report)
+
+    sweep = commands.add_parser(
+        "sweep",
+        help="the PPO hyperparameter sweep behind the compare study (a table)",
+        description="Shared PPO over learning rate x entropy schedule x rollout shape x epochs "
+        "on fixed cells; writes sweep.parquet and prints the configurations, best first.",
+    )
+    sweep.add_argument("--quick", action="store_true", help="two configurations, one cell")
+    sweep.add_argument("--out", type=Path, default=None, help="results folder")
+    sweep.add_argument("--jobs", type=int, default=None, help="worker processes")
+    sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sweep.set_defaults(func=run_sweep_cmd)
+
     plot = commands.add_parser("plot", help="the figures, from the tables in --out")
     plot.add_argument("--out", type=Path, default=None, help="results folder (with the tables)")
     plot.add_argument("--quick", action="store_true", help="default --out of the quick grid")
@@ -326,11 +348,11 @@ def run_exp(args) -> int:
 def _certify(config, out, args):
     from .certify import run_certify, summarise
     from .grid import default_jobs
-    from .store import atomic_parquet
 
     start = time.perf_counter()
-    table = run_certify(config, n_jobs=args.jobs or default_jobs())
-    atomic_parquet(table, out / "certify.parquet")
+    table = run_certify(
+        config, out, n_jobs=args.jobs or default_jobs(), recompute=getattr(args, "recompute", False)
+    )
     summary = summarise(table)
     print(summary.to_string())
     print(
@@ -354,7 +376,7 @@ def run_plot(args) -> int:
     out = args.out if args.out is not None else default
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} is a file, not a folder")
-    paths = plot_all(load_table(out, "exp1"), load_table(out, "exp2"), out / "figures")
+    paths = plot_all(load_table(out, "exp1"), load_table(out, "exp2"), out / "figures", out)
     print("figures: " + ", ".join(str(p) for p in paths))
     return 0
 
@@ -382,17 +404,27 @@ def run_reproduce(args) -> int:
     for name, label in (
         ("exp1", "exp1 (iterations to equilibrium)"),
         ("exp2", "exp2 (equilibria over serving rules)"),
+        ("variants", "variants (the later revision's serving rules)"),
     ):
+        if name not in config.experiments:
+            continue
+        grid = config.experiments[name]
+        names = config.datasets if grid.datasets is None else grid.datasets
         start = time.perf_counter()
         summary = _experiment(name, config, out, args, prepare=False)
         if summary.new:
-            stages[label + tag] = time.perf_counter() - start
+            stages[f"{label} [{', '.join(names)}]"] = time.perf_counter() - start
+    start = time.perf_counter()
+    from .comparison import write_comparisons
+
+    write_comparisons(out, config.generator)
+    stages["comparison with the authors' tables"] = time.perf_counter() - start
     start = time.perf_counter()
     _certify(config, out, args)
-    stages["certify (continuous deviations)"] = time.perf_counter() - start
+    stages[f"certify (continuous deviations){tag}"] = time.perf_counter() - start
     exp1, exp2 = load_table(out, "exp1"), load_table(out, "exp2")
     start = time.perf_counter()
-    plot_all(exp1, exp2, out / "figures")
+    plot_all(exp1, exp2, out / "figures", out)
     stages["figures"] = time.perf_counter() - start
     record_invocation(out, _command(f"reproduce --config {config.name}"), stages)
     report = build_report(out)
@@ -428,6 +460,35 @@ def run_compare(args) -> int:
     )  # a resumed study keeps its time
     report = build_report(out)
     print(f"compare: {curves['key'].nunique()} cells in {seconds:.1f}s; report {report}")
+    return 0
+
+
+def run_report(args) -> int:
+    from .report import build_report, update_readme
+
+    if not args.out.is_dir():
+        raise ValueError(f"--out {args.out} is not a folder with results")
+    print(f"report {build_report(args.out)}")
+    if args.readme is not None:
+        changed = update_readme(args.readme, args.out)
+        print(f"{args.readme}: summary {'updated' if changed else 'unchanged'}")
+    return 0
+
+
+def run_sweep_cmd(args) -> int:
+    from .grid import default_jobs
+    from .store import atomic_parquet
+    from .sweep import run_sweep, summary
+
+    _check_run_flags(args)
+    out = check_out(args.out if args.out is not None else Path("results") / "sweep")
+    start = time.perf_counter()
+    table = run_sweep(args.quick, n_jobs=args.jobs or default_jobs(), progress=not args.no_progress)
+    atomic_parquet(table, out / "sweep.parquet")
+    with pd_options():
+        print(summary(table).to_string())
+    seconds = time.perf_counter() - start
+    print(f"sweep: {len(table)} runs in {seconds:.0f}s; table {out / 'sweep.parquet'}")
     return 0
 
 

@@ -19,7 +19,10 @@ import yaml
 
 from recsys_eq_env._checks import RULES, UTILITIES
 
-EXPERIMENTS = ("exp1", "exp2")
+EXPERIMENTS = ("exp1", "exp2", "variants")
+#: Experiments a config must define (``variants``, the later revision's rules, is optional).
+REQUIRED = ("exp1", "exp2")
+GENERATORS = ("default", "paper")
 #: Bump when a change to the code changes the rows a run produces: old rows become stale.
 RESULTS_VERSION = 2
 ENGINES = ("rollout", "direct")
@@ -27,21 +30,34 @@ ENGINES = ("rollout", "direct")
 
 @dataclass(frozen=True)
 class Serving:
-    """A serving rule and its temperature (``None`` for rules without one)."""
+    """A serving rule, its temperature (``None`` for rules without one) and its ``k``."""
 
     rule: str
     temperature: float | None = None
+    k: int | None = None
 
     @property
     def label(self) -> str:
-        return self.rule if self.temperature is None else f"{self.rule}@{self.temperature:g}"
+        return serving_label(self.rule, self.temperature, self.k)
+
+
+def serving_label(rule: str, temperature: float | None, k: int | None = None) -> str:
+    """``softmax@1``, ``linear``, ``topk_softmax@1,k=5``: a serving rule in one word."""
+    label = rule if temperature is None else f"{rule}@{temperature:g}"
+    return label if k is None else f"{label},k={k}"
 
 
 @dataclass(frozen=True)
 class ExperimentGrid:
-    runs_per_cell: int
+    #: Runs per cell by embedding seed (the authors ran 40 on seed 17 and 10 on the others).
+    runs: dict
     serving: tuple[Serving, ...]
     embedding_seeds: tuple[int, ...]
+    #: Datasets of this experiment (None: the config's).
+    datasets: tuple[str, ...] | None = None
+
+    def runs_per_cell(self, seed: int) -> int:
+        return self.runs.get(seed, self.runs["default"])
 
 
 @dataclass(frozen=True)
@@ -53,6 +69,8 @@ class CertifyGrid:
     embedding_seeds: tuple[int, ...]
     starts: int
     utilities: tuple[str, ...] = ("engagement",)
+    #: Extra sampled cells: large games and real populations, engagement only.
+    samples: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -67,8 +85,10 @@ class Config:
     embedding_seeds: tuple[int, ...]
     experiments: dict[str, ExperimentGrid] = field(repr=False)
     certify: CertifyGrid = field(repr=False)
+    generator: str = "default"
 
     def with_datasets(self, datasets) -> Config:
+        """The config on other datasets (an experiment that names its own keeps them)."""
         return replace(self, datasets=tuple(datasets))
 
 
@@ -88,10 +108,13 @@ class RunSpec:
     max_iter: int
     base_seed: int
     utility: str = "engagement"
+    k: int | None = None
+    #: How synthetic uniform and skewed users are drawn: ``default`` or ``paper``.
+    generator: str = "default"
 
     @property
     def serving(self) -> str:
-        return Serving(self.rule, self.temperature).label
+        return serving_label(self.rule, self.temperature, self.k)
 
     @property
     def cell(self) -> str:
@@ -120,8 +143,17 @@ class RunSpec:
             "base_seed": self.base_seed,
             "max_iter": self.max_iter,
             "engine": engine,
+            "generator": self.population_generator,
             "results_version": RESULTS_VERSION,
         }
+
+    @property
+    def population_generator(self) -> str:
+        """The generator that makes this run's users (``paper`` exists for synthetic uniform
+        and skewed users only; everything else is ``default``)."""
+        if self.dataset in ("synthetic-uniform", "synthetic-skewed"):
+            return self.generator
+        return "default"
 
 
 # ---------------------------------------------------------------------- strict reading
@@ -139,8 +171,8 @@ class Reader:
         self.raw = raw
         self.used: set[str] = set()
 
-    def error(self, message: str, key: str | None = None) -> ValueError:
-        path = ".".join(p for p in (self.where, key) if p)
+    def error(self, message: str, key=None) -> ValueError:
+        path = ".".join(str(p) for p in (self.where, key) if p is not None and p != "")
         return ValueError(f"config {self.source}: {path + ' ' if path else ''}{message}")
 
     def has(self, key: str) -> bool:
@@ -158,8 +190,11 @@ class Reader:
         value = self.get(key, default)
         return Reader(value, self.source, ".".join(p for p in (self.where, key) if p))
 
-    def int(self, key: str, minimum: int | None = None, default=...) -> int:
-        return _int(self.get(key, default), self._error_for(key), minimum)
+    def int(self, key: str, minimum: int | None = None, default=...) -> int | None:
+        value = self.get(key, default)
+        if value is None and default is None:
+            return None
+        return _int(value, self._error_for(key), minimum)
 
     def number(self, key: str, positive: bool = False, default=...) -> float | None:
         value = self.get(key, default)
@@ -285,29 +320,36 @@ def parse_config(raw, name: str, source: str) -> Config:
     dims = top.ints("dims", minimum=1)
     n_producers = top.ints("n_producers", minimum=1)
     embedding_seeds = top.ints("embedding_seeds", minimum=0)
+    generator = top.choice("generator", GENERATORS, default="default")
     experiments = {}
     for exp in EXPERIMENTS:
+        if exp not in REQUIRED and not top.has(exp):
+            continue
         block = top.section(exp)
         serving = []
         for item in block.items("serving"):
             rule = item.choice("rule", RULES)
-            if rule == "topk_softmax":
-                raise item.error("topk_softmax is not supported by the grids yet", "rule")
             temperature = item.number("temperature", positive=True, default=None)
-            if rule == "softmax" and temperature is None:
-                raise item.error("is required for rule softmax", "temperature")
-            if rule != "softmax" and temperature is not None:
-                raise item.error(f"is only used by softmax, not {rule}", "temperature")
+            if rule in ("softmax", "topk_softmax") and temperature is None:
+                raise item.error(f"is required for rule {rule}", "temperature")
+            if rule not in ("softmax", "topk_softmax") and temperature is not None:
+                raise item.error(f"is only used by softmax and topk_softmax, not {rule}",
+                                 "temperature")  # fmt: skip
+            k = item.int("k", minimum=1, default=None)
+            if (rule == "topk_softmax") != (k is not None):
+                raise item.error("is required for topk_softmax and only used by it", "k")
             item.done()
-            serving.append(Serving(rule, temperature))
+            serving.append(Serving(rule, temperature, k))
         labels = [s.label for s in serving]
         if len(set(labels)) < len(labels):
             raise block.error("lists a serving rule twice", "serving")
         seeds = block.ints("embedding_seeds", minimum=0) if block.has("embedding_seeds") else None
+        exp_datasets = block.strings("datasets", dataset_names()) if block.has("datasets") else None
         experiments[exp] = ExperimentGrid(
-            runs_per_cell=block.int("runs_per_cell", minimum=1),
+            runs=_runs(block, seeds if seeds is not None else embedding_seeds),
             serving=tuple(serving),
             embedding_seeds=seeds if seeds is not None else embedding_seeds,
+            datasets=exp_datasets,
         )
         block.done()
     cert = top.section("certify")
@@ -319,10 +361,12 @@ def parse_config(raw, name: str, source: str) -> Config:
         embedding_seeds=cert.ints("embedding_seeds", minimum=0),
         starts=cert.int("starts", minimum=1),
         utilities=cert.strings("utilities", UTILITIES, default=["engagement"]),
+        samples=tuple(_certify_samples(cert, n_users)) if cert.has("samples") else (),
     )
     cert.done()
     top.done()
     return Config(
+        generator=generator,
         name=name,
         n_users=n_users,
         max_iter=max_iter,
@@ -336,16 +380,54 @@ def parse_config(raw, name: str, source: str) -> Config:
     )
 
 
+def _certify_samples(cert: Reader, n_users: int):
+    for item in cert.items("samples"):
+        yield CertifyGrid(
+            datasets=(item.choice("dataset", _dataset_names()),),
+            n_users=item.int("n_users", minimum=1, default=n_users),
+            dims=item.ints("dims", minimum=1),
+            n_producers=item.ints("n_producers", minimum=1),
+            embedding_seeds=item.ints("embedding_seeds", minimum=0),
+            starts=item.int("starts", minimum=1),
+        )
+        item.done()
+
+
+def _dataset_names():
+    from .populations import dataset_names
+
+    return dataset_names()
+
+
+def _runs(block: Reader, seeds) -> dict:
+    """``runs_per_cell``: an int, or a mapping of embedding seed to runs with a ``default``."""
+    value = block.get("runs_per_cell")
+    if not isinstance(value, dict):
+        return {"default": block.int("runs_per_cell", minimum=1)}
+    runs = Reader(value, block.source, f"{block.where}.runs_per_cell")
+    out = {"default": runs.int("default", minimum=1)}
+    for seed in seeds:
+        if runs.has(seed):
+            out[seed] = runs.int(seed, minimum=1)
+    runs.done()
+    return out
+
+
 def expand(config: Config, experiment: str) -> list[RunSpec]:
-    """Every run of one experiment, in a fixed order."""
-    grid = config.experiments[experiment]
+    """Every run of one experiment, in a fixed order (top-k cells need ``n >= k``)."""
+    grid = config.experiments.get(experiment)
+    if grid is None:
+        return []
+    datasets = config.datasets if grid.datasets is None else grid.datasets
     specs = []
-    for dataset in config.datasets:
+    for dataset in datasets:
         for dim in config.dims:
             for n in config.n_producers:
                 for seed in grid.embedding_seeds:
                     for serving in grid.serving:
-                        for run in range(grid.runs_per_cell):
+                        if serving.k is not None and serving.k > n:
+                            continue
+                        for run in range(grid.runs_per_cell(seed)):
                             specs.append(
                                 RunSpec(
                                     experiment=experiment,
@@ -359,14 +441,23 @@ def expand(config: Config, experiment: str) -> list[RunSpec]:
                                     run=run,
                                     max_iter=config.max_iter,
                                     base_seed=config.base_seed,
+                                    k=serving.k,
+                                    generator=config.generator,
                                 )
                             )
     return specs
 
 
 def serving_order(labels) -> list[str]:
-    """Serving labels sorted: softmax by temperature, then the rules without one."""
-    return sorted(labels, key=lambda s: (0, float(s.split("@")[1])) if "@" in s else (1, 0.0))
+    """Serving labels sorted: softmax by temperature, then top-k softmax, then the others."""
+    ranks = {"softmax": 0, "topk_softmax": 1, "linear": 2, "uniform": 3, "hardmax": 4}
+
+    def key(label):
+        rule, _, rest = label.partition("@")
+        temperature, _, k = rest.partition(",k=")
+        return (ranks.get(rule, 5), float(temperature or 0), int(k or 0), label)
+
+    return sorted(labels, key=key)
 
 
 def population_size(dataset: str, n_users: int) -> int:

@@ -1,4 +1,8 @@
-"""The paper's figures (and one new one) from the results tables; nothing is recomputed."""
+"""The paper's figures (and new ones) from the results tables; nothing is recomputed.
+
+Where the authors' own tables (``experiments/paper/``) have the same cells, their numbers are
+drawn beside ours (dashed, or black outlines), so a figure is also a comparison.
+"""
 
 from __future__ import annotations
 
@@ -15,29 +19,45 @@ from recsys_eq_env._io import atomic_path
 
 from .config import serving_order
 
-FIGURES = {
-    "fig1_iterations": "Iterations to equilibrium vs number of producers",
-    "fig2_distributions": "Average user weight vs fraction of producers per feature",
-    "fig3_utilities": "Average producer and user utility vs temperature",
-    "fig4_specialization": "Specialisation vs temperature",
-}
 UTILITY_NS = (5, 10, 50)
 USER_COLOUR, PRODUCER_COLOUR = "tab:blue", "tab:orange"
+#: The embedding seed the authors plot their distribution figures for.
+PAPER_SEED = 17
 
 
-def plot_all(exp1: pd.DataFrame, exp2: pd.DataFrame, out) -> list[Path]:
-    """Write every figure as PNG and PDF into ``out``; return the PNG paths."""
+def plot_all(exp1: pd.DataFrame, exp2: pd.DataFrame, out, folder=None) -> list[Path]:
+    """Write every figure as PNG and PDF into ``out``; return the PNG paths.
+
+    ``folder`` (the results folder) adds the figures of its other tables (``variants``).
+    """
+    from .comparison import load_authors
+
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    written = []
-    figures = [("fig1_iterations", lambda: iterations_figure(exp1))]
+    authors1, authors2 = load_authors("exp1"), load_authors("exp2")
+    figures = [("fig1_iterations", lambda: iterations_figure(exp1, authors1))]
     for dataset in sorted(exp2["dataset"].unique()):  # one file per dataset: readable sizes
         part = exp2[exp2["dataset"] == dataset]
+        theirs = authors2[authors2["dataset"] == dataset]
         figures += [
-            (f"fig2_distributions_{dataset}", lambda part=part: distributions_figure(part)),
-            (f"fig3_utilities_{dataset}", lambda part=part: utilities_figure(part)),
+            (
+                f"fig2_distributions_{dataset}",
+                lambda part=part, theirs=theirs: distributions_figure(part, theirs),
+            ),
+            (
+                f"fig2b_distributions_seed_mean_{dataset}",
+                lambda part=part: distributions_figure(part, None, seed=None),
+            ),
+            (
+                f"fig3_utilities_{dataset}",
+                lambda part=part, theirs=theirs: utilities_figure(part, theirs),
+            ),
             (f"fig4_specialization_{dataset}", lambda part=part: specialization_figure(part)),
         ]
+    if folder is not None and (Path(folder) / "variants.parquet").exists():
+        variants = pd.read_parquet(Path(folder) / "variants.parquet")
+        figures.append(("fig6_variants", lambda: variants_figure(variants)))
+    written = []
     for name, draw in figures:
         save(draw(), out / name)
         written.append(out / f"{name}.png")
@@ -53,8 +73,10 @@ def save(fig, stem: Path) -> None:
     plt.close(fig)
 
 
-def iterations_figure(exp1: pd.DataFrame):
-    """Figure 1: mean iterations (converged runs) vs n, a line per dim, standard-error bars."""
+def iterations_figure(exp1: pd.DataFrame, authors: pd.DataFrame | None = None):
+    """Figure 1: mean iterations (converged runs, the authors' 40-run seed 17) vs n, a line per
+    dim with standard-error bars; the authors' as dashed lines of the same colour."""
+    exp1 = exp1[exp1["embedding_seed"] == PAPER_SEED]
     datasets = sorted(exp1["dataset"].unique())
     servings = serving_order(exp1["serving"].unique())
     fig, axes = plt.subplots(
@@ -64,22 +86,42 @@ def iterations_figure(exp1: pd.DataFrame):
         layout="constrained",
         figsize=(4.2 * len(servings), 3.3 * len(datasets)),
     )
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for r, dataset in enumerate(datasets):
         for c, serving in enumerate(servings):
             ax = axes[r, c]
             cell = exp1[(exp1["dataset"] == dataset) & (exp1["serving"] == serving)]
-            for dim, group in cell.groupby("dim"):
-                done = group[group["converged"]]
-                stats = done.groupby("n_producers")["iterations"].agg(["mean", "sem"])
+            for i, (dim, group) in enumerate(cell.groupby("dim")):
+                colour = colours[i % len(colours)]
+                stats = group[group["converged"]].groupby("n_producers")["iterations"]
                 ax.errorbar(
-                    stats.index,
-                    stats["mean"],
-                    yerr=stats["sem"].fillna(0),
+                    stats.mean().index,
+                    stats.mean(),
+                    yerr=stats.sem().fillna(0),
                     marker="o",
                     ms=3,
                     capsize=2,
+                    color=colour,
                     label=f"d = {dim}",
                 )
+                if authors is not None:
+                    theirs = authors[
+                        (authors["dataset"] == dataset)
+                        & (authors["serving"] == serving)
+                        & (authors["dim"] == dim)
+                        & (authors["embedding_seed"] == PAPER_SEED)
+                        & authors["converged"]
+                    ].groupby("n_producers")["iterations"]
+                    if len(theirs.size()):
+                        ax.errorbar(
+                            theirs.mean().index,
+                            theirs.mean(),
+                            yerr=theirs.sem().fillna(0),
+                            ls="--",
+                            lw=1,
+                            capsize=2,
+                            color=colour,
+                        )
             failed = int((~cell["converged"]).sum())
             title = f"{dataset}, {serving}"
             ax.set_title(title + (f" ({failed} not converged)" if failed else ""), fontsize=9)
@@ -88,33 +130,42 @@ def iterations_figure(exp1: pd.DataFrame):
             ax.grid(alpha=0.3)
             ax.legend(fontsize=7)
     fig.suptitle(
-        "Best-response dynamics: iterations to a pure Nash equilibrium (mean ± s.e. over runs)",
+        "Best-response dynamics: iterations to a pure Nash equilibrium, embedding seed 17 "
+        "(mean ± s.e.; ours solid, the authors' dashed)",
         fontsize=11,
     )
     return fig
 
 
-def distributions_figure(exp2: pd.DataFrame, n_producers: int | None = None):
-    """Figure 2: per feature, average user weight beside the fraction of producers there."""
+def distributions_figure(
+    exp2: pd.DataFrame,
+    authors: pd.DataFrame | None,
+    n_producers: int | None = None,
+    seed: int | None = PAPER_SEED,
+):
+    """Figure 2: per feature, the users' weight beside the share of producers there.
+
+    ``seed=17`` (default) shows one population, as the authors plot it, with the authors'
+    producer shares as black outlines; ``seed=None`` averages the shares over embedding seeds
+    (an extra view: an average of equilibria need not look like any equilibrium).
+    """
     n = n_producers or int(exp2["n_producers"].max())
     data = exp2[exp2["n_producers"] == n]
-    datasets = sorted(data["dataset"].unique())
+    if seed is not None:
+        data = data[data["embedding_seed"] == seed]
     dims = sorted(data["dim"].unique())
     servings = serving_order(data["serving"].unique())
-    rows = [(ds, d) for ds in datasets for d in dims]
     fig, axes = plt.subplots(
-        len(rows),
+        len(dims),
         len(servings),
         squeeze=False,
         layout="constrained",
-        figsize=(2.9 * len(servings), 2.2 * len(rows)),
+        figsize=(2.9 * len(servings), 2.2 * len(dims)),
     )
-    for r, (dataset, dim) in enumerate(rows):
+    for r, dim in enumerate(dims):
         for c, serving in enumerate(servings):
             ax = axes[r, c]
-            cell = data[
-                (data["dataset"] == dataset) & (data["dim"] == dim) & (data["serving"] == serving)
-            ]
+            cell = data[(data["dim"] == dim) & (data["serving"] == serving)]
             if cell.empty:
                 ax.axis("off")
                 continue
@@ -122,34 +173,98 @@ def distributions_figure(exp2: pd.DataFrame, n_producers: int | None = None):
             producers = np.mean(np.stack(cell["producer_dist"].to_numpy()), axis=0)
             x = np.arange(dim)
             ax.bar(x - 0.2, users, 0.4, color=USER_COLOUR, label="user weight")
-            ax.bar(x + 0.2, producers, 0.4, color=PRODUCER_COLOUR, label="producers")
+            ax.bar(x + 0.2, producers, 0.4, color=PRODUCER_COLOUR, label="producers (ours)")
+            if authors is not None and seed is not None:
+                theirs = authors[
+                    (authors["n_producers"] == n)
+                    & (authors["embedding_seed"] == seed)
+                    & (authors["dim"] == dim)
+                    & (authors["serving"] == serving)
+                ]
+                if len(theirs):
+                    counts = np.asarray(theirs["counts"].iloc[0], dtype=float)
+                    ax.bar(x + 0.2, counts / counts.sum(), 0.4, fill=False, edgecolor="black",
+                           lw=0.8, label="producers (authors)")  # fmt: skip
             ax.set_xticks(x if dim <= 10 else x[::5])
             if r == 0:
                 ax.set_title(serving, fontsize=9)
             if c == 0:
-                ax.set_ylabel(f"{dataset.replace('synthetic-', '')}\nd = {dim}", fontsize=8)
+                ax.set_ylabel(f"d = {dim}", fontsize=8)
             ax.tick_params(labelsize=7)
-    axes[0, 0].legend(fontsize=7)
+    axes[0, 0].legend(fontsize=6)
+    dataset = ", ".join(sorted(exp2["dataset"].unique()))
+    what = (
+        f"embedding seed {seed} (one population, as the authors plot it)"
+        if seed is not None
+        else "MEAN over embedding seeds (an extra view: not one equilibrium)"
+    )
     fig.suptitle(
-        f"User weight vs fraction of producers per feature at equilibrium "
-        f"(n = {n}, mean over embedding seeds)",
-        fontsize=11,
+        f"{dataset}: user weight vs share of producers per feature at equilibrium, n = {n}, {what}",
+        fontsize=10,
     )
     return fig
 
 
-def utilities_figure(exp2: pd.DataFrame):
-    """Figure 3: average producer and user utility vs temperature, a line per n."""
-    return _versus_temperature(
-        exp2,
-        [
-            ("producer_utility_mean", "avg producer utility"),
-            ("user_utility_mean", "avg user utility"),
-        ],
-        [n for n in UTILITY_NS if n in set(exp2["n_producers"])]
-        or sorted(exp2["n_producers"].unique())[:3],
-        "Average utilities at equilibrium vs temperature (linear serving: dashed)",
+def utilities_figure(exp2: pd.DataFrame, authors: pd.DataFrame | None = None):
+    """Figure 3: average producer and user utility vs temperature, a line per n, mean and
+    standard error over embedding seeds; the authors' dashed; linear serving as a band at the
+    right edge."""
+    ns = [n for n in UTILITY_NS if n in set(exp2["n_producers"])] or sorted(
+        exp2["n_producers"].unique()
+    )[:3]
+    metrics = [
+        ("producer_utility_mean", "avg producer utility"),
+        ("user_utility_mean", "avg user utility"),
+    ]
+    dims = sorted(exp2["dim"].unique())
+    fig, axes = plt.subplots(
+        len(dims),
+        len(metrics),
+        squeeze=False,
+        layout="constrained",
+        figsize=(4.8 * len(metrics), 2.7 * len(dims)),
     )
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for r, dim in enumerate(dims):
+        for c, (metric, label) in enumerate(metrics):
+            ax = axes[r, c]
+            for i, n in enumerate(ns):
+                colour = colours[i % len(colours)]
+                for table, style, who in ((exp2, "-", "ours"), (authors, "--", "authors")):
+                    if table is None:
+                        continue
+                    cell = table[(table["dim"] == dim) & (table["n_producers"] == n)]
+                    soft = cell[cell["rule"] == "softmax"]
+                    if soft.empty:
+                        continue
+                    stats = soft.groupby("temperature")[metric].agg(["mean", "sem"])
+                    ax.errorbar(
+                        stats.index,
+                        stats["mean"],
+                        yerr=stats["sem"].fillna(0),
+                        ls=style,
+                        marker="o" if who == "ours" else None,
+                        ms=3,
+                        capsize=2,
+                        color=colour,
+                        label=f"n = {n}" if who == "ours" else None,
+                    )
+                    linear = cell[cell["rule"] == "linear"][metric].mean()
+                    if np.isfinite(linear):
+                        ax.axhline(linear, color=colour, ls=style, lw=0.6, alpha=0.6)
+            ax.set_xscale("log")
+            ax.set_xlabel("softmax temperature")
+            ax.set_ylabel(label, fontsize=8)
+            ax.set_title(f"d = {dim}", fontsize=9)
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=7)
+    dataset = ", ".join(sorted(exp2["dataset"].unique()))
+    fig.suptitle(
+        f"{dataset}: average utilities at equilibrium vs temperature (mean ± s.e. over "
+        "embedding seeds; ours solid, the authors' dashed; thin lines: linear serving)",
+        fontsize=10,
+    )
+    return fig
 
 
 def specialization_figure(exp2: pd.DataFrame):
@@ -160,7 +275,8 @@ def specialization_figure(exp2: pd.DataFrame):
         exp2,
         [("features_occupied", "features occupied"), ("tvd", "TV distance, producers vs users")],
         chosen,
-        "Specialisation at equilibrium vs temperature (linear serving: dashed)",
+        "Specialisation at equilibrium vs temperature (mean ± s.e. over embedding seeds; "
+        "linear serving: dashed)",
     )
 
 
@@ -182,9 +298,18 @@ def _versus_temperature(exp2, metrics, ns, title):
             ax = axes[r, c]
             for i, n in enumerate(ns):
                 cell = block[block["n_producers"] == n]
-                soft = cell[cell["rule"] == "softmax"].groupby("temperature")[metric].mean()
+                soft = cell[cell["rule"] == "softmax"].groupby("temperature")[metric]
                 colour = colours[i % len(colours)]
-                ax.plot(soft.index, soft.values, marker="o", ms=3, color=colour, label=f"n = {n}")
+                ax.errorbar(
+                    soft.mean().index,
+                    soft.mean(),
+                    yerr=soft.sem().fillna(0),
+                    marker="o",
+                    ms=3,
+                    capsize=2,
+                    color=colour,
+                    label=f"n = {n}",
+                )
                 linear = cell[cell["rule"] == "linear"][metric]
                 if len(linear):
                     ax.axhline(linear.mean(), color=colour, ls="--", lw=1)
@@ -198,38 +323,88 @@ def _versus_temperature(exp2, metrics, ns, title):
     return fig
 
 
+VARIANT_METRICS = [
+    ("iterations", "iterations to equilibrium"),
+    ("features_occupied", "features occupied"),
+    ("tvd", "TV distance, producers vs users"),
+    ("user_utility_mean", "avg user utility"),
+]
+
+
+def variants_figure(variants: pd.DataFrame):
+    """Figure 6 (the later revision): per serving rule, metrics vs number of producers
+    (mean ± s.e. over embedding seeds), a row per dataset and dim."""
+    rows = [(ds, d) for ds in sorted(variants["dataset"].unique())
+            for d in sorted(variants["dim"].unique())]  # fmt: skip
+    servings = serving_order(variants["serving"].unique())
+    fig, axes = plt.subplots(
+        len(rows),
+        len(VARIANT_METRICS),
+        squeeze=False,
+        layout="constrained",
+        figsize=(3.8 * len(VARIANT_METRICS), 2.4 * len(rows)),
+    )
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for r, (dataset, dim) in enumerate(rows):
+        block = variants[(variants["dataset"] == dataset) & (variants["dim"] == dim)]
+        for c, (metric, label) in enumerate(VARIANT_METRICS):
+            ax = axes[r, c]
+            for i, serving in enumerate(servings):
+                stats = block[block["serving"] == serving].groupby("n_producers")[metric]
+                ax.errorbar(
+                    stats.mean().index,
+                    stats.mean(),
+                    yerr=stats.sem().fillna(0),
+                    marker="o",
+                    ms=2,
+                    capsize=2,
+                    color=colours[i % len(colours)],
+                    label=serving,
+                )
+            ax.set_title(f"{dataset}, d = {dim}", fontsize=8)
+            ax.set_ylabel(label, fontsize=8)
+            ax.set_xlabel("number of producers", fontsize=8)
+            ax.grid(alpha=0.3)
+    axes[0, 0].legend(fontsize=6)
+    fig.suptitle(
+        "The later revision's serving rules at equilibrium (mean ± s.e. over embedding seeds)",
+        fontsize=11,
+    )
+    return fig
+
+
 COMPARE_METRICS = [
-    ("nash_conv_per_user", "nash_conv per user", True),
+    ("nash_conv_per_user", "nash_conv per user (median episode)", True),
+    ("success", "share of episodes at equilibrium", False),
     ("tvd_to_best_response", "TV distance to best-response equilibrium", False),
     ("concentration", "content concentration", False),
-    ("user_utility_mean", "avg user utility", False),
 ]
 
 
 def compare_figure(curves: pd.DataFrame):
-    """Learning curves: each metric vs fraction of each learner's own training, per rule."""
-    servings = serving_order(curves["serving"].unique())
+    """Learning curves (one revision per step): each metric vs fraction of each learner's own
+    training, per serving rule; a last column shows the herding question (simultaneous
+    revision) as bars."""
+    from .compare import LEARNERS
+
+    main = curves[curves["revision"] == "one"] if "revision" in curves else curves
+    sim = curves[curves["revision"] == "simultaneous"] if "revision" in curves else curves[:0]
+    servings = serving_order(main["serving"].unique())
+    columns = len(servings) + (1 if len(sim) else 0)
     fig, axes = plt.subplots(
         len(COMPARE_METRICS),
-        len(servings),
+        columns,
         squeeze=False,
         layout="constrained",
-        figsize=(4.3 * len(servings), 2.6 * len(COMPARE_METRICS)),
+        figsize=(4.3 * columns, 2.6 * len(COMPARE_METRICS)),
     )
-    learners = [
-        name
-        for name in (
-            "best_response",
-            "hedge",
-            "exponentiated_gradient",
-            "shared_ppo",
-            "independent_ppo",
-        )
-        if name in set(curves["learner"])
-    ]
+    learners = [name for name in LEARNERS if name in set(main["learner"])]
+    colours = dict(
+        zip(learners, plt.rcParams["axes.prop_cycle"].by_key()["color"] * 2, strict=False)
+    )
     grid = np.linspace(0.0, 1.0, 41)
     for c, serving in enumerate(servings):
-        block = curves[curves["serving"] == serving]
+        block = main[main["serving"] == serving]
         for r, (metric, label, log) in enumerate(COMPARE_METRICS):
             ax = axes[r, c]
             for learner in learners:
@@ -241,15 +416,29 @@ def compare_figure(curves: pd.DataFrame):
                     progress = steps / steps.max() if steps.max() > 0 else np.zeros_like(steps)
                     lines.append(np.interp(grid, progress, cell[metric].to_numpy(dtype=float)))
                 if lines:
-                    ax.plot(grid, np.mean(lines, axis=0), label=learner)
+                    ax.plot(grid, np.mean(lines, axis=0), label=learner, color=colours[learner])
             if log:
-                ax.set_yscale("symlog", linthresh=1e-6)
+                ax.set_yscale("symlog", linthresh=1e-5)
             ax.set_ylabel(label, fontsize=8)
             ax.grid(alpha=0.3)
             if r == 0:
-                ax.set_title(serving, fontsize=9)
+                ax.set_title(f"{serving}, one revision per step", fontsize=9)
             if r == len(COMPARE_METRICS) - 1:
                 ax.set_xlabel("fraction of the learner's training")
+    if len(sim):
+        from .compare import final_rows
+
+        last = final_rows(sim)
+        for r, (metric, _, log) in enumerate(COMPARE_METRICS):
+            ax = axes[r, -1]
+            means = last.groupby("learner")[metric].mean()
+            ax.bar(range(len(means)), means.to_numpy(), color="tab:gray")
+            ax.set_xticks(range(len(means)), means.index, rotation=20, fontsize=7)
+            if log:
+                ax.set_yscale("symlog", linthresh=1e-5)
+            ax.grid(alpha=0.3, axis="y")
+            if r == 0:
+                ax.set_title("simultaneous revision (end of training)", fontsize=9)
     axes[0, 0].legend(fontsize=7)
     fig.suptitle("Learning producers vs best-response dynamics (mean over cells)", fontsize=11)
     return fig

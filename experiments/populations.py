@@ -27,7 +27,7 @@ _PROVIDED: dict[tuple, np.ndarray] = {}
 
 
 def population_key(spec) -> tuple:
-    return (spec.dataset, spec.n_users, spec.dim, spec.embedding_seed)
+    return (spec.dataset, spec.n_users, spec.dim, spec.embedding_seed, spec.population_generator)
 
 
 def provide(key: tuple, users: np.ndarray) -> None:
@@ -36,16 +36,22 @@ def provide(key: tuple, users: np.ndarray) -> None:
         _PROVIDED[key] = users
 
 
-def population(dataset: str, n_users: int, dim: int, seed: int) -> np.ndarray:
-    """(n_users, dim) users of a dataset (real datasets keep all their users)."""
-    provided = _PROVIDED.get((dataset, n_users, dim, seed))
-    return provided if provided is not None else _build(dataset, n_users, dim, seed)
+def population(
+    dataset: str, n_users: int, dim: int, seed: int, generator: str = "default"
+) -> np.ndarray:
+    """(n_users, dim) users of a dataset (real datasets keep all their users).
+
+    ``generator="paper"`` makes the authors' synthetic uniform and skewed instances.
+    """
+    key = (dataset, n_users, dim, seed, generator)
+    provided = _PROVIDED.get(key)
+    return provided if provided is not None else _build(*key)
 
 
 @lru_cache(maxsize=8)
-def _build(dataset: str, n_users: int, dim: int, seed: int) -> np.ndarray:
+def _build(dataset: str, n_users: int, dim: int, seed: int, generator: str) -> np.ndarray:
     if dataset in SYNTHETIC:
-        users = rq.synthetic_users(SYNTHETIC[dataset], n_users, dim, seed=seed)
+        users = rq.synthetic_users(SYNTHETIC[dataset], n_users, dim, seed=seed, generator=generator)
     elif dataset in datasets.DATASETS:
         users = rq.load_users(dataset, dim, seed, progress=False)
     else:
@@ -94,14 +100,25 @@ def spec_game(spec) -> rq.EngagementGame:
         spec.rule,
         spec.temperature,
         spec.utility,
+        spec.k,
+        spec.population_generator,
     )
 
 
 @lru_cache(maxsize=16)
 def game(
-    dataset, n_users, dim, seed, n_producers, rule, temperature, utility="engagement"
+    dataset,
+    n_users,
+    dim,
+    seed,
+    n_producers,
+    rule,
+    temperature,
+    utility="engagement",
+    k=None,
+    generator="default",
 ) -> rq.EngagementGame:
     """The game of a cell; cached so the runs of a cell share its deviation tables."""
-    users = population(dataset, n_users, dim, seed)
+    users = population(dataset, n_users, dim, seed, generator)
     tau = 1.0 if temperature is None else temperature
-    return rq.EngagementGame(users, n_producers, rule, tau, utility)
+    return rq.EngagementGame(users, n_producers, rule, tau, utility, k)

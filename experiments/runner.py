@@ -51,6 +51,7 @@ def run_one(spec: RunSpec, engine: str = "rollout") -> dict:
         "serving": spec.serving,
         "rule": spec.rule,
         "temperature": temperature_value(spec.temperature),
+        "k": temperature_value(spec.k),  # NaN for rules without a shortlist
         "run": spec.run,
         "seed": seed,
         **settings,

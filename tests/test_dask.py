@@ -42,7 +42,7 @@ def test_local_cluster_gives_the_same_rows_and_broadcasts_populations(tmp_path, 
         specs, ResultStore(tmp_path / "local", "exp2"), engine="rollout", n_jobs=1, progress=False
     ).table
     pd.testing.assert_frame_equal(on_dask, local)
-    populations = {(s.dataset, s.n_users, s.dim, s.embedding_seed) for s in specs}
+    populations = {(s.dataset, s.n_users, s.dim, s.embedding_seed, "default") for s in specs}
     assert len(populations) < len(specs)
     assert scattered == [True] * len(populations)  # each population once, to every worker
     assert len(held) == 2

@@ -73,8 +73,20 @@ def test_paper_grid_is_the_papers():
     assert config.dims == (5, 10, 15, 20)
     assert config.n_producers == (2, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100)
     assert config.embedding_seeds == (13, 17, 19, 23, 29)
-    assert len(expand(config, "exp1")) == 2 * 4 * 12 * 1 * 2 * 40
+    # exp1 as the authors ran it: 40 runs on embedding seed 17, 10 on each other seed
+    assert len(expand(config, "exp1")) == 2 * 4 * 12 * 2 * (40 + 4 * 10)
     assert len(expand(config, "exp2")) == 2 * 4 * 12 * 5 * 6
+    assert config.generator == "paper"  # synthetic users: the authors' instances
+    assert {s.generator for s in expand(config, "exp2")} == {"paper"}
+    variants = expand(config, "variants")  # top-k with k = 5 needs n >= 5
+    assert {s.serving for s in variants} == {
+        "softmax@1",
+        "topk_softmax@1,k=5",
+        "linear",
+        "uniform",
+        "hardmax",
+    }
+    assert not [s for s in variants if s.k is not None and s.n_producers < s.k]
     labels = [s.label for s in config.experiments["exp2"].serving]
     assert serving_order(labels) == [
         "softmax@0.01",
@@ -238,17 +250,26 @@ def test_cli_reproduce_plot_and_report(tiny, tmp_path, capsys):
     )
     text = (out / "REPRODUCTION.md").read_text()
     for heading in (
-        "Iterations to equilibrium",
-        "Specialisation",
-        "Average user utility",
+        "Populations: the authors' instances",
+        "Iterations to equilibrium (exp1), every cell",
+        "Equilibria (exp2), every cell",
+        "Where we and the authors disagree",
+        "Specialisation and utilities",
         "did not converge",
         "Structural result",
         "Figures",
     ):
         assert heading in text
+    for name in ("comparison_exp1.csv", "comparison_exp2.csv", "disagreements.csv"):
+        assert (out / name).exists()
     names = ["fig1_iterations"] + [
         f"{fig}_{dataset}"
-        for fig in ("fig2_distributions", "fig3_utilities", "fig4_specialization")
+        for fig in (
+            "fig2_distributions",
+            "fig2b_distributions_seed_mean",
+            "fig3_utilities",
+            "fig4_specialization",
+        )
         for dataset in ("synthetic-skewed", "synthetic-uniform")
     ]
     for name in names:
