@@ -96,6 +96,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compare.set_defaults(func=run_compare)
 
+    welfare = commands.add_parser(
+        "welfare",
+        help="user welfare at the optimum and at every equilibrium, per serving rule",
+        description="For a small game: every pure equilibrium, the symmetric mixed one and the "
+        "social optimum of user welfare per serving rule and temperature; prices of anarchy "
+        "and stability, cycles of better responses and basins. A table and a figure.",
+    )
+    _population_arguments(welfare, n_users=1000, dim=5, n_producers=10)
+    welfare.add_argument(
+        "--temperatures", type=float, nargs="+", default=[0.01, 0.1, 1.0, 10.0, 100.0]
+    )
+    welfare.add_argument("--out", type=Path, default=Path("results") / "analysis")
+    welfare.add_argument("--jobs", type=int, default=None, help="threads (default: all cores)")
+    welfare.add_argument("--no-progress", action="store_true", help="no progress bar")
+    welfare.set_defaults(func=run_welfare)
+
+    design = commands.add_parser(
+        "design",
+        help="which serving rule maximises user welfare at equilibrium (and its diversity)",
+        description="Sweep serving rules (softmax over an adaptive temperature search, linear, "
+        "top-k softmax, uniform, hardmax) on a population; equilibria from several random "
+        "starts; user welfare and diversity per rule. A table and a figure.",
+    )
+    _population_arguments(design, n_users=10_000, dim=10, n_producers=50)
+    design.add_argument("--starts", type=int, default=8, help="random starts per rule")
+    design.add_argument("--out", type=Path, default=Path("results") / "analysis")
+    design.add_argument("--no-progress", action="store_true", help="no progress bar")
+    design.set_defaults(func=run_design)
+
     report = commands.add_parser(
         "report",
         help="REPRODUCTION.md (and the README's summary) from the tables in --out",
@@ -123,6 +152,113 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--quick", action="store_true", help="default --out of the quick grid")
     plot.set_defaults(func=run_plot)
     return parser
+
+
+def _population_arguments(sub, n_users, dim, n_producers):
+    from .populations import dataset_names
+
+    sub.add_argument(
+        "--dataset",
+        default="synthetic-uniform",
+        choices=dataset_names(),
+        help="the population (real ones by the paper's NMF protocol; see --data-home)",
+    )
+    sub.add_argument("--n-users", type=int, default=n_users, help="synthetic populations' size")
+    sub.add_argument("--dim", type=int, default=dim)
+    sub.add_argument("--n-producers", type=int, default=n_producers)
+    sub.add_argument("--embedding-seed", type=int, default=13, help="the population's seed")
+    sub.add_argument(
+        "--generator",
+        choices=("default", "paper"),
+        default="paper",
+        help="synthetic uniform/skewed users: the authors' instances (paper) or ours",
+    )
+    sub.add_argument("--data-home", type=Path, default=None, help="folder with rating files")
+
+
+def _population(args):
+    import os
+
+    from .config import population_size
+    from .populations import population
+
+    if args.data_home is not None:
+        if not args.data_home.is_dir():
+            raise ValueError(f"--data-home {args.data_home} is not a folder")
+        os.environ["RECSYS_EQ_DATA"] = str(args.data_home)
+    for flag in ("n_users", "dim", "n_producers"):
+        if getattr(args, flag) < 1:
+            raise ValueError(f"--{flag.replace('_', '-')} must be >= 1, got {getattr(args, flag)}")
+    synthetic = args.dataset in ("synthetic-uniform", "synthetic-skewed")
+    return population(
+        args.dataset,
+        population_size(args.dataset, args.n_users),
+        args.dim,
+        args.embedding_seed,
+        args.generator if synthetic else "default",
+    )
+
+
+def run_welfare(args) -> int:
+    from .design import welfare_study
+    from .grid import default_jobs
+    from .plots import save, welfare_figure
+    from .report import build_report, record_invocation
+    from .store import atomic_parquet
+
+    users = _population(args)
+    out = check_out(args.out)
+    start = time.perf_counter()
+    table = welfare_study(
+        users,
+        args.n_producers,
+        args.temperatures,
+        threads=args.jobs or default_jobs(),
+        progress=not args.no_progress,
+    )
+    table.insert(0, "dataset", args.dataset)
+    table.insert(1, "embedding_seed", args.embedding_seed)
+    atomic_parquet(table, out / "welfare.parquet")
+    (out / "figures").mkdir(exist_ok=True)
+    save(welfare_figure(table), out / "figures" / "fig7_welfare")
+    seconds = time.perf_counter() - start
+    with pd_options():
+        columns = ["serving", "equilibria", "optimum", "best_equilibrium", "worst_equilibrium",
+                   "mixed_equilibrium", "price_of_anarchy", "price_of_stability",
+                   "better_response_cycle"]  # fmt: skip
+        print(table[columns].to_string(index=False))
+    record_invocation(out, _command("welfare"), {f"welfare [{args.dataset}]": seconds})
+    print(f"welfare: {len(table)} serving rules in {seconds:.1f}s; report {build_report(out)}")
+    return 0
+
+
+def run_design(args) -> int:
+    from .design import design_study
+    from .plots import design_figure, save
+    from .report import build_report, record_invocation
+    from .store import atomic_parquet
+
+    if args.starts < 1:
+        raise ValueError(f"--starts must be >= 1, got {args.starts}")
+    users = _population(args)
+    out = check_out(args.out)
+    start = time.perf_counter()
+    table = design_study(users, args.n_producers, args.starts, progress=not args.no_progress)
+    table.insert(0, "dataset", args.dataset)
+    table.insert(1, "dim", args.dim)
+    table.insert(2, "n_producers", args.n_producers)
+    table.insert(3, "n_users", len(users))
+    atomic_parquet(table, out / "design.parquet")
+    (out / "figures").mkdir(exist_ok=True)
+    save(design_figure(table), out / "figures" / "fig8_design")
+    seconds = time.perf_counter() - start
+    best = table.loc[table["user_welfare_mean"].idxmax()]
+    with pd_options():
+        print(table.drop(columns=["dataset"]).to_string(index=False))
+    print(f"best for users: {best['serving']} ({best['user_welfare_mean']:.4f} per user)")
+    record_invocation(out, _command("design"), {f"design [{args.dataset}]": seconds})
+    print(f"design: {len(table)} serving rules in {seconds:.1f}s; report {build_report(out)}")
+    return 0
 
 
 def _grid_arguments(sub):
@@ -499,7 +635,7 @@ def pd_options():
 
 
 def _command(fallback: str) -> str:
-    if len(sys.argv) > 1 and sys.argv[1] in ("reproduce", "compare"):
+    if len(sys.argv) > 1 and sys.argv[1] in ("reproduce", "compare", "welfare", "design"):
         return "recsys-eq " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     return f"recsys-eq {fallback}"
 

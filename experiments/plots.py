@@ -373,6 +373,89 @@ def variants_figure(variants: pd.DataFrame):
     return fig
 
 
+def welfare_figure(table: pd.DataFrame):
+    """User welfare at the optimum, the best and worst pure equilibrium and the mixed one, vs
+    temperature (linear serving as horizontal lines), and the prices of anarchy/stability."""
+    soft = table[table["rule"] == "softmax"].sort_values("temperature")
+    fig, axes = plt.subplots(1, 2, layout="constrained", figsize=(10, 3.6))
+    styles = [
+        ("optimum", "optimum (basis profiles)", "black"),
+        ("best_equilibrium", "best pure equilibrium", "tab:green"),
+        ("worst_equilibrium", "worst pure equilibrium", "tab:red"),
+        ("mixed_equilibrium", "symmetric mixed equilibrium", "tab:purple"),
+    ]
+    for column, label, colour in styles:
+        axes[0].plot(soft["temperature"], soft[column], marker="o", ms=3, color=colour,
+                     label=label)  # fmt: skip
+        for _, row in table[table["rule"] != "softmax"].iterrows():
+            axes[0].axhline(row[column], color=colour, ls="--", lw=0.8)
+    axes[0].axhline(
+        table["upper_bound"].iloc[0], color="grey", ls=":", label="upper bound (any content)"
+    )
+    axes[0].set_xscale("log")
+    axes[0].set_xlabel("softmax temperature (linear serving dashed)")
+    axes[0].set_ylabel("user welfare (sum of engagement)")
+    axes[0].legend(fontsize=7)
+    axes[0].grid(alpha=0.3)
+    for column, label, colour in (
+        ("price_of_anarchy", "price of anarchy", "tab:red"),
+        ("price_of_stability", "price of stability", "tab:green"),
+    ):
+        axes[1].plot(soft["temperature"], soft[column], marker="o", ms=3, color=colour,
+                     label=label)  # fmt: skip
+    axes[1].set_xscale("log")
+    axes[1].set_xlabel("softmax temperature")
+    axes[1].set_ylabel("optimum / equilibrium welfare")
+    axes[1].legend(fontsize=7)
+    axes[1].grid(alpha=0.3)
+    row = table.iloc[0]
+    fig.suptitle(
+        f"{row['dataset']}: user welfare at the optimum and at equilibria "
+        f"(n = {row['n_producers']}, d = {row['dim']}, {row['n_users']:,} users)",
+        fontsize=10,
+    )
+    return fig
+
+
+def design_figure(table: pd.DataFrame):
+    """Platform design: user welfare at equilibrium vs temperature (with the other rules as
+    lines), and the welfare-diversity trade-off of every rule."""
+    soft = table[table["rule"] == "softmax"].sort_values("temperature")
+    others = table[table["rule"] != "softmax"]
+    fig, axes = plt.subplots(1, 2, layout="constrained", figsize=(10.5, 3.8))
+    ax = axes[0]
+    ax.fill_between(soft["temperature"], soft["user_welfare_min"], soft["user_welfare_max"],
+                    alpha=0.2, color="tab:blue")  # fmt: skip
+    ax.plot(soft["temperature"], soft["user_welfare_mean"], marker="o", ms=3, color="tab:blue",
+            label="softmax (mean; band: min-max over starts)")  # fmt: skip
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"][1:]
+    for (_, row), colour in zip(others.iterrows(), colours, strict=False):
+        ax.axhline(row["user_welfare_mean"], ls="--", lw=1, color=colour, label=row["serving"])
+    ax.set_xscale("log")
+    ax.set_xlabel("softmax temperature")
+    ax.set_ylabel("user welfare per user at equilibrium")
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    ax = axes[1]
+    points = ax.scatter(soft["features_occupied"], soft["user_welfare_mean"],
+                        c=np.log10(soft["temperature"]), cmap="viridis", s=18)  # fmt: skip
+    fig.colorbar(points, ax=ax, label="log10 temperature")
+    for (_, row), colour in zip(others.iterrows(), colours, strict=False):
+        ax.scatter(row["features_occupied"], row["user_welfare_mean"], marker="s", s=30,
+                   color=colour, label=row["serving"])  # fmt: skip
+    ax.set_xlabel("features occupied at equilibrium (diversity)")
+    ax.set_ylabel("user welfare per user")
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    row = table.iloc[0]
+    fig.suptitle(
+        f"Platform design on {row['dataset']} (d = {row['dim']}, n = {row['n_producers']}): "
+        "user welfare and diversity at equilibrium per serving rule",
+        fontsize=10,
+    )
+    return fig
+
+
 COMPARE_METRICS = [
     ("nash_conv_per_user", "nash_conv per user (median episode)", True),
     ("success", "share of episodes at equilibrium", False),

@@ -211,11 +211,13 @@ def pure_nash_equilibria(
 ) -> np.ndarray:
     """Every pure Nash equilibrium over basis-vector profiles, as count vectors.
 
-    Enumerates the C(n + d - 1, d - 1) compositions of n into d parts (not d^n profiles) and
-    returns an (m, dim) int array in lexicographic order; m may be 0. A count vector costs up
-    to ``dim`` deviation rows of O(n_users * dim) each: games with more than ``max_profiles``
-    count vectors, or more than ``max_work`` operations in all, are refused before any work.
-    ``progress=True`` shows a progress bar (tqdm).
+    Examines the C(n + d - 1, d - 1) count vectors (not d^n profiles) and returns an (m, dim)
+    int array in lexicographic order; m may be 0. Softmax and linear serving use the batched
+    lattice pass of :func:`recsys_eq_env.analysis.pure_equilibria` (two passes over every
+    count vector, each one batched product per few thousand vectors); other rules check count
+    vector by count vector, up to ``dim`` deviation rows of O(n_users * dim) each. Games with
+    more than ``max_profiles`` count vectors, or more than ``max_work`` operations in all, are
+    refused before any work. ``progress=True`` shows a progress bar (tqdm).
     """
     if not isinstance(game, EngagementGame):
         raise TypeError(f"game must be an EngagementGame, got {type(game).__name__}")
@@ -235,6 +237,17 @@ def pure_nash_equilibria(
             f"is about {work:.1e} operations, more than max_work={max_work:.1e}; use fewer "
             "users, producers or features, or raise max_work"
         )
+    if game.rule in ("softmax", "linear"):
+        from .analysis import pure_equilibria
+
+        counts = pure_equilibria(game, tol, progress=progress, max_work=max_work).counts
+        return counts[np.lexsort(counts.T[::-1])] if len(counts) else counts
+    return _enumerate(game, tol, total, progress)
+
+
+def _enumerate(game, tol, total, progress):
+    """The per-count-vector search: every occupied feature's deviation row."""
+    n, dim = game.n_producers, game.dim
     oracle = game.oracle
     found = []
     bar = _progress(total, progress, "count vectors")

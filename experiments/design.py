@@ -1,0 +1,199 @@
+"""``recsys-eq welfare`` and ``recsys-eq design``: equilibria judged from the platform's side.
+
+* ``welfare``: for a small game, per serving rule and temperature, user welfare (the sum of
+  users' engagement) at the social optimum over basis-vector profiles, at the best and the worst
+  pure equilibrium (every one, :func:`recsys_eq_env.analysis.pure_equilibria`) and at the
+  symmetric mixed equilibrium, with the prices of anarchy and stability, whether
+  better-response paths can cycle, and where the paper's dynamics end (basins).
+* ``design``: for a real population, which serving rule should the platform pick? Per rule
+  (softmax over a temperature range searched adaptively, linear, top-k softmax, uniform,
+  hardmax), the equilibria the paper's dynamics reach from several random starts, their user
+  welfare, and the diversity they induce (features occupied, total variation distance between
+  producers and users).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+import recsys_eq_env as rq
+from recsys_eq_env import analysis
+
+from .config import serving_label
+
+TEMPERATURES = (0.01, 0.1, 1.0, 10.0, 100.0)
+
+
+# ---------------------------------------------------------------------- welfare
+def welfare_study(
+    users: np.ndarray,
+    n_producers: int,
+    temperatures=TEMPERATURES,
+    rules=("linear",),
+    threads: int = 2,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """One row per serving rule: welfare at the optimum and at equilibria (module docstring)."""
+    from tqdm.auto import tqdm
+
+    servings = [("softmax", float(t)) for t in temperatures] + [(r, None) for r in rules]
+    rows = []
+    for rule, tau in tqdm(servings, desc="welfare", disable=not progress):
+        start = time.perf_counter()
+        game = rq.EngagementGame(users, n_producers, rule, 1.0 if tau is None else tau)
+        eq = analysis.pure_equilibria(game, threads=threads)
+        mixed = analysis.symmetric_mixed_equilibrium(game, certify=False)
+        value = analysis.welfare(game, eq, mixed)
+        try:
+            graph = analysis.response_graph(game)
+            shares, stuck = graph.basins()
+            cycle, basins = (
+                graph.has_cycle,
+                {
+                    json_counts(graph.counts[i]): float(p)
+                    for i, p in zip(graph.equilibria, shares, strict=True)
+                },
+            )
+        except ValueError:  # too many count vectors for the graph
+            cycle, basins, stuck = None, {}, float("nan")
+        rows.append(
+            {
+                "serving": serving_label(rule, tau),
+                "rule": rule,
+                "temperature": np.nan if tau is None else tau,
+                "n_users": game.n_users,
+                "dim": game.dim,
+                "n_producers": n_producers,
+                "equilibria": value.equilibria,
+                "optimum": value.optimum,
+                "optimum_method": value.optimum_method,
+                "optimum_counts": json_counts(value.optimum_counts),
+                "upper_bound": value.upper_bound,
+                "best_equilibrium": value.best_equilibrium,
+                "worst_equilibrium": value.worst_equilibrium,
+                "mixed_equilibrium": value.mixed_equilibrium,
+                "mixed_shares": json_counts(np.round(mixed.shares, 6)),
+                "mixed_nash_conv": mixed.nash_conv,
+                "price_of_anarchy": value.price_of_anarchy,
+                "price_of_stability": value.price_of_stability,
+                "better_response_cycle": cycle,
+                "basins": str(basins),
+                "never_at_equilibrium": stuck,
+                "seconds": time.perf_counter() - start,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def json_counts(values) -> str:
+    return "[" + ", ".join(f"{v:g}" for v in np.asarray(values).tolist()) + "]"
+
+
+# ---------------------------------------------------------------------- design
+@dataclass(frozen=True)
+class DesignPoint:
+    serving: str
+    rule: str
+    temperature: float
+    k: float
+    runs: int
+    converged: int
+    user_welfare_mean: float
+    user_welfare_min: float
+    user_welfare_max: float
+    features_occupied: float
+    tvd: float
+    distinct_equilibria: int
+
+
+def evaluate_rule(users, n_producers, rule, temperature=None, k=None, starts=8, seed=0):
+    """Equilibria the paper's dynamics reach from ``starts`` random starts, and their welfare
+    and diversity."""
+    game = rq.EngagementGame(users, n_producers, rule, 1.0 if temperature is None else temperature,
+                             k=k)  # fmt: skip
+    user_dist = rq.user_distribution(game.users)
+    welfare, occupied, tvd, seen, converged = [], [], [], set(), 0
+    for s in np.random.SeedSequence(seed).spawn(starts):
+        result = rq.best_response_dynamics(game, seed=s)
+        converged += result.converged
+        w = analysis.count_welfare(game, result.counts[None])[1][0]
+        welfare.append(w / game.n_users)
+        occupied.append(int((result.counts > 0).sum()))
+        tvd.append(0.5 * float(np.abs(result.producer_dist - user_dist).sum()))
+        seen.add(tuple(result.counts.tolist()))
+    return DesignPoint(
+        serving_label(rule, temperature, k),
+        rule,
+        np.nan if temperature is None else float(temperature),
+        np.nan if k is None else float(k),
+        starts,
+        converged,
+        float(np.mean(welfare)),
+        float(np.min(welfare)),
+        float(np.max(welfare)),
+        float(np.mean(occupied)),
+        float(np.mean(tvd)),
+        len(seen),
+    )
+
+
+def design_study(
+    users,
+    n_producers: int,
+    starts: int = 8,
+    seed: int = 0,
+    grid=(-3.0, 2.0, 11),
+    refine: int = 8,
+    ks=(1, 5),
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Every rule, and softmax over an adaptive temperature search (module docstring).
+
+    Softmax: a log-spaced grid of ``grid[2]`` temperatures over ``10**grid[0] ..
+    10**grid[1]``, then ``refine`` golden-section steps on log10(temperature) around the best
+    grid point, maximising the mean user welfare at equilibrium.
+    """
+    from tqdm.auto import tqdm
+
+    points = []
+    bar = tqdm(total=grid[2] + refine + 3 + len(ks), desc="design", disable=not progress)
+
+    def soft(log_tau):
+        point = evaluate_rule(users, n_producers, "softmax", 10.0**log_tau, None, starts, seed)
+        points.append(point)
+        bar.update()
+        return point.user_welfare_mean
+
+    logs = np.linspace(*grid[:2], int(grid[2]))
+    values = [soft(x) for x in logs]
+    i = int(np.argmax(values))
+    lo, hi = logs[max(i - 1, 0)], logs[min(i + 1, len(logs) - 1)]
+    ratio = (math.sqrt(5) - 1) / 2
+    a, b = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
+    fa, fb = soft(a), soft(b)
+    for _ in range(max(refine - 2, 0)):  # golden-section search for the best temperature
+        if fa >= fb:
+            hi, b, fb = b, a, fa
+            a = hi - ratio * (hi - lo)
+            fa = soft(a)
+        else:
+            lo, a, fa = a, b, fb
+            b = lo + ratio * (hi - lo)
+            fb = soft(b)
+    for rule in ("linear", "uniform", "hardmax"):
+        points.append(evaluate_rule(users, n_producers, rule, None, None, starts, seed))
+        bar.update()
+    for k in ks:
+        if k <= n_producers:
+            points.append(evaluate_rule(users, n_producers, "topk_softmax", 1.0, k, starts, seed))
+        bar.update()
+    bar.close()
+    table = pd.DataFrame([p.__dict__ for p in points])
+    table["search"] = ["grid"] * int(grid[2]) + ["refine"] * (len(table) - int(grid[2]))
+    table.loc[table["rule"] != "softmax", "search"] = "rule"
+    return table

@@ -1,0 +1,702 @@
+"""Equilibrium analysis over count vectors: every pure equilibrium, the best-response graph,
+basins, symmetric mixed equilibria and welfare.
+
+Basis-vector profiles are symmetric (MODEL.md section 2): what a producer on feature ``a``
+earns depends only on the count vector ``c``. Write ``U(c)[a]`` for it. A producer on ``a``
+that moves to ``b`` lands in ``c - e_a + e_b`` and earns ``U(c - e_a + e_b)[b]``, so one batched
+pass over all C(n + d - 1, d - 1) count vectors (:mod:`recsys_eq_env.lattice` numbers them
+without a table) gives every deviation of every profile: instead of ``d^n`` profiles, and
+instead of ``d`` deviation rows per count vector. With ``V(o)[b] = U(o + e_b)[b]``, the
+utility of joining feature ``b`` against others ``o`` (a count vector of ``n - 1``),
+
+* ``c`` is a pure Nash equilibrium iff every occupied ``a`` has
+  ``max_b V(c - e_a)[b] <= U(c)[a] + tol * max(|U(c)[a]|, 1e-12)`` (the paper's rule,
+  MODEL.md section 3);
+* a symmetric mixed equilibrium over basis vectors is a share vector ``x`` with
+  ``f(x) = E_{o ~ Multinomial(n - 1, x)} V(o)`` equal on the support of ``x`` and no larger off
+  it; ``f`` is a polynomial in ``x``, exact over the lattice of ``n - 1``;
+* the best-response graph has an edge ``c -> c - e_a + e_b`` for every strict improvement;
+  better-response paths cannot cycle iff the graph is acyclic (on count vectors as on
+  profiles: a profile cycle projects to a count cycle, and a count cycle repeated lifts back),
+  which proves convergence of the paper's dynamics per instance (a finite improvement
+  property) or exhibits a cycle.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import optimize, sparse
+from scipy.special import gammaln
+
+from . import _checks, continuous
+from ._threads import blas_limit
+from .game import EngagementGame
+from .lattice import Lattice
+
+#: Refuse (count vectors x users x features) above this many operations unless asked.
+MAX_WORK = 5e12
+#: Count vectors per batch of the lattice pass.
+CHUNK = 4096
+#: Opponents' count vectors above which expectations over them are sampled, not exact.
+EXACT_OPPONENTS = 300_000
+
+
+# ---------------------------------------------------------------------- the lattice pass
+def _engagement_twin(game: EngagementGame) -> EngagementGame:
+    """The same game with engagement utility (user welfare is engagement)."""
+    if game.utility == "engagement":
+        return game
+    return EngagementGame(
+        game.users, game.n_producers, game.rule, game.temperature, "engagement", game.k
+    )
+
+
+def _utilities(game: EngagementGame, counts: np.ndarray) -> np.ndarray:
+    """(m, d) utility of a producer on each feature of m count vectors (0 where absent)."""
+    return game.oracle.batch_utilities(counts, np.float64)
+
+
+def _check_work(game, lattice_size, max_work, what):
+    work = float(lattice_size) * game.n_users * game.dim
+    if not work <= max_work:
+        raise ValueError(
+            f"{what} needs {lattice_size:,} count vectors x {game.n_users:,} users x "
+            f"{game.dim} features, about {work:.1e} operations, more than max_work="
+            f"{max_work:.1e}; use fewer users, producers or features, or raise max_work"
+        )
+
+
+def _passes(lattice: Lattice, threads: int, function, progress, desc):
+    """Run ``function(lo, counts)`` over the lattice in chunks, on ``threads`` threads."""
+    chunks = [(lo, min(lo + CHUNK, lattice.size)) for lo in range(0, lattice.size, CHUNK)]
+    bar = _bar(len(chunks), progress, desc)
+
+    def work(bounds):
+        lo, hi = bounds
+        result = function(lo, lattice.unrank(np.arange(lo, hi)))
+        bar.update()
+        return result
+
+    with blas_limit(1):
+        if threads > 1 and len(chunks) > 1:
+            with ThreadPoolExecutor(threads) as pool:
+                results = list(pool.map(work, chunks))
+        else:
+            results = [work(c) for c in chunks]
+    bar.close()
+    return results
+
+
+def _bar(total, enabled, desc):
+    if enabled:
+        try:
+            from tqdm.auto import tqdm
+
+            return tqdm(total=total, desc=desc, unit="chunk")
+        except ImportError:  # pragma: no cover
+            pass
+    return _Silent()
+
+
+class _Silent:
+    def update(self, *args):
+        pass
+
+    def close(self):
+        pass
+
+
+# ---------------------------------------------------------------------- pure equilibria
+@dataclass(frozen=True)
+class PureEquilibria:
+    """Every pure Nash equilibrium over basis-vector profiles, as count vectors."""
+
+    #: (m, dim) count vectors, in lattice order.
+    counts: np.ndarray
+    #: (m,) sum of producers' utilities (the game's utility).
+    producer_welfare: np.ndarray
+    #: (m,) sum of users' engagement.
+    user_welfare: np.ndarray
+    #: Count vectors examined.
+    examined: int
+    seconds: float
+
+
+def pure_equilibria(
+    game: EngagementGame,
+    tol: float = 1e-9,
+    threads: int = 2,
+    progress: bool = False,
+    max_work: float = MAX_WORK,
+) -> PureEquilibria:
+    """Every pure Nash equilibrium over basis vectors, with its welfare (module docstring).
+
+    Two batched passes over the count vectors of ``n`` (the first takes, for every count
+    vector of ``n - 1`` others, the best utility of joining any feature; the second tests
+    every count vector against it), on ``threads`` threads. Softmax and linear serving use
+    the batched kernel; other rules go count vector by count vector.
+    """
+    if not isinstance(game, EngagementGame):
+        raise TypeError(f"game must be an EngagementGame, got {type(game).__name__}")
+    tol = _checks.check_tol(tol)
+    threads = _checks.check_int(threads, "threads", minimum=1)
+    start = time.perf_counter()
+    n, dim = game.n_producers, game.dim
+    full = Lattice(n, dim)
+    _check_work(game, 2 * full.size, max_work, "pure_equilibria")
+    if n == 1:
+        counts = np.eye(dim, dtype=np.int64)
+        u = _utilities(game, counts)
+        best = u.max()
+        keep = u.max(axis=1) >= best - tol * max(abs(best), 1e-12)
+        return _with_welfare(game, counts[keep], full.size, start)
+    others = Lattice(n - 1, dim)
+    # Pass 1: best[r] = max_b V(o_r)[b], the best utility of joining against others o_r.
+    # Each thread scatters into its own array (ufunc.at is not atomic); they merge after.
+    local = threading.local()
+    best_parts: list[np.ndarray] = []
+
+    def first(lo, counts):
+        mine = getattr(local, "best", None)
+        if mine is None:
+            mine = local.best = np.full(others.size, -np.inf)
+            best_parts.append(mine)  # list.append is atomic
+        u = _utilities(game, counts)
+        for b in range(dim):
+            on = counts[:, b] > 0
+            if on.any():
+                o = counts[on].copy()
+                o[:, b] -= 1
+                np.maximum.at(mine, others.rank(o), u[on, b])
+        return None
+
+    _passes(full, threads, first, progress, "equilibria: deviations")
+    best = best_parts[0]
+    for part in best_parts[1:]:
+        np.maximum(best, part, out=best)
+
+    # Pass 2: c is an equilibrium iff no occupied feature's producer gains by joining another.
+    def second(lo, counts):
+        u = _utilities(game, counts)
+        ok = np.ones(counts.shape[0], dtype=bool)
+        for a in range(dim):
+            on = counts[:, a] > 0
+            if on.any():
+                o = counts[on].copy()
+                o[:, a] -= 1
+                current = u[on, a]
+                slack = tol * np.maximum(np.abs(current), 1e-12)
+                ok[np.flatnonzero(on)] &= best[others.rank(o)] <= current + slack
+        return counts[ok]
+
+    found = _passes(full, threads, second, progress, "equilibria: tests")
+    counts = np.concatenate(found).reshape(-1, dim) if found else np.zeros((0, dim), np.int64)
+    return _with_welfare(game, counts, full.size, start)
+
+
+def _with_welfare(game, counts, examined, start) -> PureEquilibria:
+    producer, user = count_welfare(game, counts)
+    return PureEquilibria(counts, producer, user, examined, time.perf_counter() - start)
+
+
+def count_welfare(game: EngagementGame, counts) -> tuple[np.ndarray, np.ndarray]:
+    """(producer welfare, user welfare) of (m, dim) count vectors: the sum of producers'
+    utilities (the game's) and of users' engagement (for engagement games the two agree)."""
+    counts = np.asarray(counts, dtype=np.int64).reshape(-1, game.dim)
+    if len(counts) == 0:
+        return np.zeros(0), np.zeros(0)
+    producer = (counts * _utilities(game, counts)).sum(axis=1)
+    twin = _engagement_twin(game)
+    user = producer if twin is game else (counts * _utilities(twin, counts)).sum(axis=1)
+    return producer, user
+
+
+# ---------------------------------------------------------------------- best-response graph
+@dataclass(frozen=True)
+class ResponseGraph:
+    """The better- and best-response graphs over count vectors, and what they say."""
+
+    #: (size, dim) every count vector, in lattice order (node i is ``counts[i]``).
+    counts: np.ndarray
+    #: Better-response graph: an edge for every strict improvement (scipy CSR, size x size).
+    better: sparse.csr_matrix
+    #: The paper's dynamics as a Markov chain: a uniformly random improving producer moves to
+    #: its best feature (lowest index on ties); rows of equilibria are empty.
+    dynamics: sparse.csr_matrix
+    #: Node indices of the pure equilibria.
+    equilibria: np.ndarray
+    #: Whether better-response paths can cycle (False: every path ends at an equilibrium).
+    has_cycle: bool
+    #: One better-response cycle as a list of count vectors (empty when acyclic).
+    cycle: list = field(default_factory=list)
+    seconds: float = 0.0
+
+    def basins(self, start=None, max_steps: int = 100_000) -> tuple[np.ndarray, float]:
+        """(share of starts ending at each equilibrium, share never ending at one).
+
+        ``start`` is a distribution over count vectors; by default the paper's start, every
+        producer on a uniformly random feature (a multinomial over count vectors). Exact:
+        the distribution is pushed through the dynamics' chain until no mass is left off the
+        equilibria (or ``max_steps``; what remains then is in cycles).
+        """
+        n, dim = int(self.counts[0].sum()), self.counts.shape[1]
+        if start is None:
+            start = np.exp(_log_multinomial(self.counts, np.full(dim, 1.0 / dim), n))
+        mass = np.asarray(start, dtype=np.float64).copy()
+        absorbing = np.zeros(len(mass), dtype=bool)
+        absorbing[self.equilibria] = True
+        ended = np.zeros(len(mass))
+        moving = self.dynamics.T.tocsr()
+        for _ in range(max_steps):
+            ended[absorbing] += mass[absorbing]
+            mass[absorbing] = 0.0
+            if mass.sum() < 1e-15:
+                break
+            mass = moving @ mass
+        return ended[self.equilibria], float(mass.sum())
+
+
+def response_graph(
+    game: EngagementGame, tol: float = 1e-9, max_size: int = 500_000, progress: bool = False
+) -> ResponseGraph:
+    """Build the graphs over every count vector and test them for cycles (module docstring).
+
+    Stores every count vector's utilities (``size x dim`` numbers): refused above
+    ``max_size`` count vectors.
+    """
+    if not isinstance(game, EngagementGame):
+        raise TypeError(f"game must be an EngagementGame, got {type(game).__name__}")
+    tol = _checks.check_tol(tol)
+    start = time.perf_counter()
+    n, dim = game.n_producers, game.dim
+    lattice = Lattice(n, dim)
+    if lattice.size > max_size:
+        raise ValueError(
+            f"the best-response graph has {lattice.size:,} count vectors (n_producers={n}, "
+            f"dim={dim}), more than max_size={max_size:,}"
+        )
+    counts = lattice.unrank(np.arange(lattice.size))
+    with blas_limit(1):
+        u = np.concatenate(
+            [_utilities(game, counts[lo : lo + CHUNK]) for lo in range(0, lattice.size, CHUNK)]
+        )
+    rows, cols, moves = [], [], []  # moves: (node, from, to, gain)
+    for a in range(dim):
+        on = np.flatnonzero(counts[:, a] > 0)
+        current = u[on, a]
+        slack = tol * np.maximum(np.abs(current), 1e-12)
+        gains = np.full((on.size, dim), -np.inf)
+        targets = np.full((on.size, dim), -1)
+        for b in range(dim):
+            if b == a:
+                continue
+            moved = counts[on].copy()
+            moved[:, a] -= 1
+            moved[:, b] += 1
+            target = lattice.rank(moved)
+            value = u[target, b]
+            better = value > current + slack
+            rows.append(on[better])
+            cols.append(target[better])
+            gains[:, b] = np.where(better, value, -np.inf)
+            targets[:, b] = target
+        improving = np.isfinite(gains).any(axis=1)
+        best = gains.argmax(axis=1)  # lowest index among equal best values
+        moves.append((on[improving], a, targets[improving, best[improving]]))
+    rows = np.concatenate(rows)
+    cols = np.concatenate(cols)
+    size = lattice.size
+    better = sparse.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(size, size))
+    # The dynamics: a uniformly random improving producer moves; producers on a are c_a of them.
+    weight_rows, weight_cols, weights = [], [], []
+    improving_producers = np.zeros(size)
+    for nodes, a, _ in moves:
+        improving_producers[nodes] += counts[nodes, a]
+    for nodes, a, targets in moves:
+        weight_rows.append(nodes)
+        weight_cols.append(targets)
+        weights.append(counts[nodes, a] / improving_producers[nodes])
+    dynamics = sparse.csr_matrix(
+        (np.concatenate(weights), (np.concatenate(weight_rows), np.concatenate(weight_cols))),
+        shape=(size, size),
+    )
+    equilibria = np.flatnonzero(improving_producers == 0)
+    _, labels = sparse.csgraph.connected_components(better, directed=True, connection="strong")
+    sizes = np.bincount(labels)
+    has_cycle = bool((sizes > 1).any())
+    cycle = _find_cycle(better, labels, int(np.argmax(sizes)), counts) if has_cycle else []
+    return ResponseGraph(
+        counts, better, dynamics, equilibria, has_cycle, cycle, time.perf_counter() - start
+    )
+
+
+def _find_cycle(graph, labels, component, counts) -> list:
+    """A cycle inside one strongly connected component (walk until a node repeats)."""
+    nodes = np.flatnonzero(labels == component)
+    inside = np.zeros(graph.shape[0], dtype=bool)
+    inside[nodes] = True
+    seen: dict[int, int] = {}
+    path = []
+    node = int(nodes[0])
+    while node not in seen:
+        seen[node] = len(path)
+        path.append(node)
+        successors = graph.indices[graph.indptr[node] : graph.indptr[node + 1]]
+        node = int(successors[inside[successors]][0])
+    return [counts[i].tolist() for i in [*path[seen[node] :], node]]
+
+
+# ---------------------------------------------------------------------- mixed equilibria
+def _log_multinomial(counts: np.ndarray, shares: np.ndarray, total: int) -> np.ndarray:
+    """log of the multinomial probability of each count vector (rows) under ``shares``."""
+    with np.errstate(divide="ignore"):
+        log_shares = np.log(shares)
+    terms = np.multiply(counts, log_shares, out=np.zeros(counts.shape), where=counts > 0)
+    return gammaln(total + 1) - gammaln(counts + 1).sum(axis=1) + terms.sum(axis=1)
+
+
+@dataclass(frozen=True)
+class MixedEquilibrium:
+    """A symmetric mixed equilibrium over basis vectors: every producer draws its feature
+    from ``shares``."""
+
+    #: (dim,) probability of each feature.
+    shares: np.ndarray
+    #: (dim,) expected utility of a producer on each feature against n - 1 opponents.
+    expected: np.ndarray
+    #: Sum over producers of (best feature's expected utility - the strategy's).
+    nash_conv: float
+    #: ``"exact"`` (expectations over every opponents' count vector) or ``"sampled"``.
+    method: str
+    #: Half-width of a 99.7% (3 sigma) confidence bound on ``expected`` (0 when exact).
+    bound: float
+    #: What the equilibrium is over the whole simplex: ``"exact"`` where a producer's utility
+    #: is convex in its own content (a basis vector is a best response to any mixture),
+    #: ``"certificate"`` after a multi-start search, ``"not checked"``.
+    continuous: str = "not checked"
+    #: The best continuous deviation found (its expected utility), when searched.
+    continuous_gain: float = float("nan")
+    iterations: int = 0
+
+
+class _Opponents:
+    """V(o)[b] for every count vector o of n - 1 opponents (exact), or samples of them."""
+
+    def __init__(self, game: EngagementGame, samples: int, seed):
+        self.game = game
+        n, dim = game.n_producers, game.dim
+        self.lattice = Lattice(n - 1, dim)
+        self.exact = self.lattice.size <= EXACT_OPPONENTS
+        self.samples = samples
+        self.rng = np.random.default_rng(seed)
+        if self.exact:
+            self.others = self.lattice.unrank(np.arange(self.lattice.size))
+            self.values = self._join(self.others)
+
+    def _join(self, others):
+        """(m, dim): utility of joining each feature against each opponents' count vector."""
+        dim = self.game.dim
+        out = np.empty((len(others), dim))
+        for b in range(dim):
+            joined = others.copy()
+            joined[:, b] += 1
+            for lo in range(0, len(others), CHUNK):
+                out[lo : lo + CHUNK, b] = _utilities(self.game, joined[lo : lo + CHUNK])[:, b]
+        return out
+
+    def expected(self, shares):
+        """(dim,) expected utilities, and the 3-sigma half-width (0 when exact)."""
+        n = self.game.n_producers
+        if self.exact:
+            weights = np.exp(_log_multinomial(self.others, shares, n - 1))
+            return weights @ self.values, 0.0
+        draws = self.rng.multinomial(n - 1, shares, size=self.samples)
+        values = self._join(draws)
+        return values.mean(axis=0), float(3 * values.std(axis=0).max() / math.sqrt(len(draws)))
+
+    def jacobian(self, shares, support):
+        """d expected[b] / d shares[j] for j in the support (exact mode)."""
+        n = self.game.n_producers
+        weights = np.exp(_log_multinomial(self.others, shares, n - 1))
+        columns = [
+            (weights * self.others[:, j] / shares[j]) @ self.values for j in support
+        ]  # d P(o) / d x_j = P(o) o_j / x_j
+        return np.stack(columns, axis=1)
+
+
+def symmetric_mixed_equilibrium(
+    game: EngagementGame,
+    start=None,
+    tol: float = 1e-12,
+    samples: int = 20_000,
+    seed=0,
+    max_iter: int = 20_000,
+    certify: bool = True,
+) -> MixedEquilibrium:
+    """A symmetric mixed equilibrium over basis vectors (module docstring).
+
+    Replicator dynamics from ``start`` (default: the users' distribution) find the support;
+    a root finder (SciPy's ``hybr`` with the exact Jacobian) then solves "equal expected
+    utility on the support" to ``tol``, adding back a feature that earns more and dropping one
+    whose share turns negative. Expectations are exact over every opponents' count vector
+    while there are at most 300,000 of them, else sampled (``samples`` draws; the result then
+    states a 3-sigma confidence bound). ``certify`` searches continuous deviations where a
+    producer's utility is not convex in its own content.
+    """
+    if not isinstance(game, EngagementGame):
+        raise TypeError(f"game must be an EngagementGame, got {type(game).__name__}")
+    dim, n = game.dim, game.n_producers
+    opponents = _Opponents(game, samples, seed)
+    if start is None:
+        x = game.users.sum(axis=0) / game.users.sum()
+    else:
+        x = _checks.as_float_matrix(np.atleast_2d(start), "start")[0]
+        if x.shape != (dim,) or not np.isclose(x.sum(), 1.0):
+            raise ValueError(f"start must be {dim} shares summing to 1, got {x.tolist()}")
+    x = np.clip(x, 1e-12, None)
+    x /= x.sum()
+    iterations = 0
+    scale = 1.0 / max(float(opponents.expected(np.full(dim, 1.0 / dim))[0].max()), 1e-300)
+    while iterations < max_iter:  # discrete replicator dynamics
+        iterations += 1
+        f = opponents.expected(x)[0] * scale
+        new = x * f / (x @ f)
+        converged = np.abs(new - x).max() < 1e-12
+        x = new
+        if converged:
+            break
+    if opponents.exact:
+        x = _refine(opponents, x, tol)
+    f, bound = opponents.expected(x)
+    nash_conv = float(n * (f.max() - x @ f))
+    result = MixedEquilibrium(
+        shares=x,
+        expected=f,
+        nash_conv=max(nash_conv, 0.0),
+        method="exact" if opponents.exact else "sampled",
+        bound=bound,
+        iterations=iterations,
+    )
+    if continuous.vertex_is_optimal(game):
+        return _replace(result, continuous="exact")
+    if certify and opponents.exact and game.rule in continuous.SMOOTH_RULES:
+        gain = _continuous_gain(game, opponents, x, f)
+        return _replace(result, continuous="certificate", continuous_gain=gain)
+    return result
+
+
+def _replace(result, **changes):
+    from dataclasses import replace
+
+    return replace(result, **changes)
+
+
+def _refine(opponents: _Opponents, x: np.ndarray, tol: float) -> np.ndarray:
+    """Solve equal expected utility on the support; fix the support until consistent."""
+    dim = x.size
+    support = [int(j) for j in np.flatnonzero(x > 1e-7)]
+    for _ in range(2 * dim):
+        if len(support) == 1:
+            y = np.zeros(dim)
+            y[support[0]] = 1.0
+        else:
+            y = _solve_support(opponents, x, support, tol)
+        f = opponents.expected(y)[0]
+        negative = [j for j in support if y[j] < 0]
+        if negative:
+            support.remove(min(negative, key=lambda j: y[j]))
+            x = np.clip(y, 0, None)
+            x /= x.sum()
+            continue
+        on = f[support].max()
+        outside = [j for j in range(dim) if j not in support and f[j] > on * (1 + 1e-12)]
+        if outside:
+            support.append(max(outside, key=lambda j: f[j]))
+            support.sort()
+            x = np.clip(y, 1e-6, None)
+            x /= x.sum()
+            continue
+        return np.clip(y, 0.0, None) / np.clip(y, 0.0, None).sum()
+    return x
+
+
+def _solve_support(opponents, x, support, tol):
+    dim = x.size
+    anchor, rest = support[0], support[1:]
+
+    def unpack(z):
+        y = np.zeros(dim)
+        y[rest] = z
+        y[anchor] = 1.0 - z.sum()
+        return y
+
+    def equations(z):
+        f = opponents.expected(unpack(z))[0]
+        return f[rest] - f[anchor]
+
+    def jacobian(z):
+        y = unpack(z)
+        full = opponents.jacobian(np.where(y > 0, y, 1e-300), support)  # (dim, |support|)
+        # z moves shares on rest, and the anchor's share by minus their sum
+        d = full[:, 1:] - full[:, [0]]
+        return d[rest] - d[[anchor]]
+
+    solution = optimize.root(equations, x[rest], jac=jacobian, method="hybr", options={"xtol": tol})
+    return unpack(solution.x)
+
+
+def _continuous_gain(game, opponents, x, f) -> float:
+    """Best expected utility of any content against opponents drawn from x, minus the best
+    basis vector's: a multi-start local search (SLSQP), 0 or below means no gain found."""
+    from scipy.optimize import minimize
+
+    n = game.n_producers
+    weights = np.exp(_log_multinomial(opponents.others, x, n - 1))
+    keep = weights > 1e-15
+    others, weights = opponents.others[keep], weights[keep]
+
+    def value(s):
+        total = 0.0
+        for o, w in zip(others, weights, strict=True):
+            total += w * continuous.utility_and_gradient(game, s, game.users, o)[0]
+        return total
+
+    best = float(f.max())
+    scale = 1.0 / max(best, 1e-300)
+    starts = [np.full(game.dim, 1.0 / game.dim)]
+    starts += list(np.random.default_rng(0).dirichlet(np.ones(game.dim), 3))
+    for s0 in starts:
+        res = minimize(
+            lambda s: -value(s) * scale,
+            s0,
+            method="SLSQP",
+            bounds=[(0.0, 1.0)] * game.dim,
+            constraints=[{"type": "eq", "fun": lambda s: s.sum() - 1.0}],
+            options={"maxiter": 100, "ftol": 1e-10},
+        )
+        s = np.clip(res.x, 0.0, None)
+        best = max(best, value(s / s.sum()))
+    return best - float(f.max())
+
+
+def mixed_welfare(game: EngagementGame, shares) -> tuple[float, float]:
+    """Expected (producer welfare, user welfare) when every producer draws from ``shares``:
+    exact over every count vector of n producers."""
+    lattice = Lattice(game.n_producers, game.dim)
+    counts = lattice.unrank(np.arange(lattice.size))
+    weights = np.exp(_log_multinomial(counts, np.asarray(shares, float), game.n_producers))
+    keep = weights > 1e-16
+    producer, user = count_welfare(game, counts[keep])
+    return float(weights[keep] @ producer), float(weights[keep] @ user)
+
+
+# ---------------------------------------------------------------------- welfare
+@dataclass(frozen=True)
+class Welfare:
+    """User welfare (sum of users' engagement) at the optimum and at equilibria."""
+
+    #: Best user welfare over basis-vector profiles (exact, or the local search's).
+    optimum: float
+    #: ``"exact"`` (every count vector) or ``"local search"`` (a lower bound).
+    optimum_method: str
+    #: An upper bound over every profile, continuous content included: sum_k max_j c_kj.
+    upper_bound: float
+    #: (dim,) count vector of the optimum.
+    optimum_counts: np.ndarray
+    best_equilibrium: float
+    worst_equilibrium: float
+    mixed_equilibrium: float
+    #: optimum / worst equilibrium and optimum / best equilibrium (NaN without equilibria).
+    price_of_anarchy: float
+    price_of_stability: float
+    equilibria: int
+
+
+def welfare(
+    game: EngagementGame,
+    equilibria: PureEquilibria | None = None,
+    mixed: MixedEquilibrium | None = None,
+    max_size: int = 2_000_000,
+    seed=0,
+) -> Welfare:
+    """User welfare at the social optimum, the best and worst pure equilibrium and the mixed
+    one, with the prices of anarchy and stability.
+
+    The optimum is exact over basis-vector profiles while the count vectors number at most
+    ``max_size``; beyond, a local search over count vectors (moving one producer at a time
+    while welfare rises, from a proportional start and random ones) gives a lower bound, and
+    ``sum_k max_j c_kj`` (every user served its favourite feature) an upper bound over every
+    profile.
+    """
+    lattice = Lattice(game.n_producers, game.dim)
+    upper = float(game.users.max(axis=1).sum())
+    if lattice.size <= max_size:
+        best_value, best_counts = -np.inf, None
+        for lo in range(0, lattice.size, CHUNK):
+            counts = lattice.unrank(np.arange(lo, min(lo + CHUNK, lattice.size)))
+            _, user = count_welfare(game, counts)
+            i = int(user.argmax())
+            if user[i] > best_value:
+                best_value, best_counts = float(user[i]), counts[i]
+        method = "exact"
+    else:
+        best_value, best_counts = _local_search(game, seed)
+        method = "local search"
+    if equilibria is not None and len(equilibria.counts):
+        best_eq = float(equilibria.user_welfare.max())
+        worst_eq = float(equilibria.user_welfare.min())
+        if best_eq > best_value:  # equilibria are count vectors too (rounding of the sums)
+            best_value = best_eq
+            best_counts = equilibria.counts[int(equilibria.user_welfare.argmax())]
+    else:
+        best_eq = worst_eq = float("nan")
+    mixed_value = mixed_welfare(game, mixed.shares)[1] if mixed is not None else float("nan")
+    return Welfare(
+        optimum=best_value,
+        optimum_method=method,
+        upper_bound=upper,
+        optimum_counts=np.asarray(best_counts),
+        best_equilibrium=best_eq,
+        worst_equilibrium=worst_eq,
+        mixed_equilibrium=mixed_value,
+        price_of_anarchy=best_value / worst_eq if worst_eq > 0 else float("nan"),
+        price_of_stability=best_value / best_eq if best_eq > 0 else float("nan"),
+        equilibria=0 if equilibria is None else len(equilibria.counts),
+    )
+
+
+def _local_search(game: EngagementGame, seed, starts: int = 8):
+    """Best user welfare found by moving one producer at a time while welfare rises."""
+    rng = np.random.default_rng(seed)
+    n, dim = game.n_producers, game.dim
+    share = game.users.sum(axis=0) / game.users.sum()
+    proportional = np.floor(share * n).astype(np.int64)
+    proportional[np.argsort(-(share * n - proportional))[: n - proportional.sum()]] += 1
+    candidates = [proportional] + [rng.multinomial(n, np.ones(dim) / dim) for _ in range(starts)]
+    best_value, best_counts = -np.inf, None
+    for counts in candidates:
+        value = count_welfare(game, counts[None])[1][0]
+        while True:
+            moves = []
+            for a in np.flatnonzero(counts):
+                for b in range(dim):
+                    if b != a:
+                        moved = counts.copy()
+                        moved[a] -= 1
+                        moved[b] += 1
+                        moves.append(moved)
+            moves = np.array(moves)
+            values = count_welfare(game, moves)[1]
+            i = int(values.argmax())
+            if values[i] <= value * (1 + 1e-12):
+                break
+            counts, value = moves[i], float(values[i])
+        if value > best_value:
+            best_value, best_counts = float(value), counts
+    return best_value, best_counts
