@@ -11,7 +11,7 @@ import numpy as np
 
 from recsys_eq_env import EngagementGame, continuous
 from recsys_eq_env._checks import check_choice, check_tol
-from recsys_eq_env.counts import improvement, strictly_improves
+from recsys_eq_env.counts import best_move, strictly_improves
 from recsys_eq_env.environment import EngagementEnv
 from recsys_eq_env.functional import ACTION_TYPES, OBSERVATIONS, ObservationLayout, action_for
 
@@ -115,7 +115,8 @@ class BestResponseAgent:
             return bool(strictly_improves(response.value, current, self.tol)), response.content
         row = game.utilities_against(others, weights)
         if on_basis:
-            improves, best = improvement(row, a, self.tol)
+            move = best_move(row, a, self.tol)
+            improves, best = move.improves, move.best
         else:
             best = int(np.argmax(row))
             improves = bool(strictly_improves(float(row[best]), current, self.tol))

@@ -25,7 +25,9 @@ import numpy as np
 from scipy.special import softmax
 
 from recsys_eq_env import EngagementGame
+from recsys_eq_env._checks import check_choice, check_positive_float
 from recsys_eq_env.continuous import utility_and_gradient
+from recsys_eq_env.functional import ACTION_TYPES, action_for
 from recsys_eq_env.game import profile_from_assignment
 
 
@@ -38,6 +40,10 @@ def reward_scale(game: EngagementGame) -> float:
 
 class _Learner:
     game: EngagementGame
+
+    def _basis_action(self, feature: int):
+        """The env action that asks for basis vector ``feature`` (recsys_eq_env.action_for)."""
+        return action_for(np.eye(self.game.dim)[feature], self.action_type)
 
     def policies(self, agents=None) -> dict:
         """One policy per producer (``producer_i`` by default), for :func:`agents.rollout`."""
@@ -68,11 +74,9 @@ class Hedge(_Learner):
     ):
         if not isinstance(game, EngagementGame):
             raise TypeError(f"game must be an EngagementGame, got {type(game).__name__}")
-        if not np.isfinite(learning_rate) or learning_rate <= 0:
-            raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate}")
         self.game = game
-        self.learning_rate = float(learning_rate)
-        self.action_type = action_type
+        self.learning_rate = check_positive_float(learning_rate, "learning_rate")
+        self.action_type = check_choice(action_type, "action_type", ACTION_TYPES)
         self.rng = np.random.default_rng(seed)
         self.log_weights = np.zeros((game.n_producers, game.dim))
         self.scale = reward_scale(game)
@@ -112,11 +116,7 @@ class Hedge(_Learner):
             if deterministic
             else int(self.rng.choice(self.game.dim, p=self.strategies[i]))
         )
-        if self.action_type == "discrete":
-            return feature
-        content = np.zeros(self.game.dim, dtype=np.float32)
-        content[feature] = 1.0
-        return content
+        return self._basis_action(feature)
 
     def save(self, path) -> None:
         np.savez(
@@ -142,10 +142,8 @@ class ExponentiatedGradient(_Learner):
     def __init__(self, game: EngagementGame, learning_rate: float = 50.0, seed=None, start=None):
         if not isinstance(game, EngagementGame):
             raise TypeError(f"game must be an EngagementGame, got {type(game).__name__}")
-        if not np.isfinite(learning_rate) or learning_rate <= 0:
-            raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate}")
         self.game = game
-        self.learning_rate = float(learning_rate)
+        self.learning_rate = check_positive_float(learning_rate, "learning_rate")
         self.scale = reward_scale(game)
         rng = np.random.default_rng(seed)
         if start is None:  # a random interior point: identical producers would stay identical
@@ -214,14 +212,12 @@ class LogitResponse(_Learner):
     ):
         if not isinstance(game, EngagementGame):
             raise TypeError(f"game must be an EngagementGame, got {type(game).__name__}")
-        if not np.isfinite(temperature) or temperature <= 0:
-            raise ValueError(f"temperature must be a finite number > 0, got {temperature}")
-        if not 0 < anneal <= 1:
-            raise ValueError(f"anneal must be in (0, 1], got {anneal}")
         self.game = game
-        self.temperature = float(temperature)
-        self.anneal = float(anneal)
-        self.action_type = action_type
+        self.temperature = check_positive_float(temperature, "temperature")
+        self.anneal = check_positive_float(anneal, "anneal")
+        if self.anneal > 1:
+            raise ValueError(f"anneal must be in (0, 1], got {anneal}")
+        self.action_type = check_choice(action_type, "action_type", ACTION_TYPES)
         self.rng = np.random.default_rng(seed)
         self.scale = reward_scale(game)
         self.assignment = self.rng.integers(0, game.dim, size=game.n_producers)  # paper's start
@@ -240,9 +236,4 @@ class LogitResponse(_Learner):
         return profile_from_assignment(self.assignment, self.game.dim)
 
     def action(self, i: int, deterministic: bool = True):
-        feature = int(self.assignment[i])
-        if self.action_type == "discrete":
-            return feature
-        content = np.zeros(self.game.dim, dtype=np.float32)
-        content[feature] = 1.0
-        return content
+        return self._basis_action(int(self.assignment[i]))

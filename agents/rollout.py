@@ -42,11 +42,16 @@ class Trajectory:
         return int(self.moves.shape[0])
 
 
-def rollout(env, policies, seed=None, record_profiles: bool = False) -> Trajectory:
+def rollout(
+    env, policies, seed=None, record_profiles: bool = False, deterministic: bool = True
+) -> Trajectory:
     """Run one episode of an :class:`recsys_eq_env.EngagementEnv` (parallel API).
 
     ``policies`` maps every agent to a policy with SB3's ``predict``, or is one policy shared by
-    all agents (e.g. a shared-parameter SB3 model). Actions are taken deterministically.
+    all agents (e.g. a shared-parameter SB3 model). As SB3's ``evaluate_policy`` does, every
+    agent's recurrent ``state`` is threaded from one ``predict`` call to the next (one state
+    per agent, also with a shared policy) and ``episode_start`` is True on the first step only;
+    ``deterministic`` is passed through.
     """
     base = env.unwrapped
     if isinstance(policies, Mapping):
@@ -68,11 +73,18 @@ def rollout(env, policies, seed=None, record_profiles: bool = False) -> Trajecto
     rewards, moved, moves = [], [], []
     terminated = truncated = False
     features = base.profile.argmax(axis=1)
+    states = dict.fromkeys(base.possible_agents)
+    episode_start = np.ones(1, dtype=bool)
     while env.agents:
-        actions = {
-            agent: table[agent].predict(observations[agent], deterministic=True)[0]
-            for agent in env.agents
-        }
+        actions = {}
+        for agent in env.agents:
+            actions[agent], states[agent] = table[agent].predict(
+                observations[agent],
+                state=states[agent],
+                episode_start=episode_start,
+                deterministic=deterministic,
+            )
+        episode_start = np.zeros(1, dtype=bool)
         observations, reward, terms, truncs, infos = env.step(actions)
         step = len(rewards)
         row_r, row_m = np.zeros(n), np.zeros(n, dtype=bool)

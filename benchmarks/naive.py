@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from recsys_eq_env import serving
+from recsys_eq_env.counts import best_move
 
 
 def naive_deviation_row(users, profile, i, rule, temperature, k=None):
@@ -42,9 +43,9 @@ def naive_best_response_dynamics(
         for i in rng.permutation(n_producers):
             row = naive_deviation_row(users, profile, int(i), rule, temperature, k)
             a = int(assignment[i])
-            best = int(np.argmax(row))
-            if row[best] > row[a] + tol * max(abs(row[a]), 1e-12):
-                mover = (int(i), a, best)
+            move = best_move(row, a, tol)  # the one improvement rule (recsys_eq_env.counts)
+            if move.improves:
+                mover = (int(i), a, move.best)
                 break
         if mover is None:
             return assignment, moves, True

@@ -23,7 +23,7 @@ from joblib import Parallel, delayed
 import recsys_eq_env as rq
 from recsys_eq_env.continuous import SMOOTH_RULES, best_continuous_deviation
 
-from .config import Config, RunSpec, serving_order, temperature_value
+from .config import Config, RunSpec, serving_order
 from .populations import spec_game
 from .store import ResultStore, fingerprint, plan
 
@@ -68,17 +68,7 @@ def certify_specs(config: Config) -> list[tuple[RunSpec, int]]:
 
 
 def _base(spec: RunSpec) -> dict:
-    return {
-        "dataset": spec.dataset,
-        "n_users": spec_game(spec).n_users,
-        "dim": spec.dim,
-        "n_producers": spec.n_producers,
-        "embedding_seed": spec.embedding_seed,
-        "serving": spec.serving,
-        "rule": spec.rule,
-        "temperature": temperature_value(spec.temperature),
-        "utility": spec.utility,
-    }
+    return spec.as_row(spec_game(spec).n_users)
 
 
 def certify_one(spec: RunSpec, starts: int) -> list[dict]:

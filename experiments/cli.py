@@ -358,7 +358,7 @@ def format_equilibrium(game: rq.EngagementGame, result: rq.DynamicsResult, elaps
         lines.append(
             f"{j:>7}  {user_dist[j]:7.3f}  {producer_dist[j]:9.3f}  {int(result.counts[j]):>5}"
         )
-    tvd = 0.5 * np.abs(user_dist - producer_dist).sum()
+    tvd = rq.total_variation(user_dist, producer_dist)
     regrets = game.regrets(result.profile, result.deviations)
     lines += [
         "",

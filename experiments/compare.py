@@ -37,7 +37,7 @@ import pandas as pd
 
 import recsys_eq_env as rq
 
-from .config import RESULTS_VERSION, Reader, Serving, read_yaml, serving_order
+from .config import RESULTS_VERSION, Reader, Serving, derive_seed, read_yaml, serving_order
 from .populations import dataset_names
 from .populations import game as cell_game
 from .store import fingerprint, plan
@@ -232,11 +232,8 @@ def cells(study: StudyConfig) -> list[Cell]:
 
 
 def _seed(cell: Cell) -> int:
-    """The cell's seed for every learner: SeedSequence of the cell, like the grids'."""
-    import zlib
-
-    sequence = np.random.SeedSequence(cell.seed, spawn_key=(zlib.crc32(cell.key.encode()),))
-    return int(sequence.generate_state(1, np.uint32)[0] % 2**31)
+    """The cell's seed for every learner (the grids' scheme, :func:`derive_seed`)."""
+    return derive_seed(cell.seed, cell.key) % 2**31
 
 
 def profile_metrics(game: rq.EngagementGame, profiles, reference_dist, concentration=None):
@@ -250,8 +247,8 @@ def profile_metrics(game: rq.EngagementGame, profiles, reference_dist, concentra
     return {
         "nash_conv_per_user": float(np.median(nash)),
         "success": float((nash <= SUCCESS).mean()),
-        "tvd_to_best_response": float(0.5 * np.abs(dists - reference_dist).sum(axis=1).mean()),
-        "tvd_to_users": float(0.5 * np.abs(dists - user_dist).sum(axis=1).mean()),
+        "tvd_to_best_response": float(rq.total_variation(dists, reference_dist).mean()),
+        "tvd_to_users": float(rq.total_variation(dists, user_dist).mean()),
         "concentration": float(profiles.max(axis=2).mean())
         if concentration is None
         else float(concentration),

@@ -27,6 +27,8 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+import recsys_eq_env as rq
+
 from .config import serving_label
 
 #: Their column -> ours.
@@ -51,6 +53,9 @@ def load_authors(name: str) -> pd.DataFrame:
     with path.open("rb") as handle:
         table = pd.read_csv(handle, compression="gzip")
     table = table.rename(columns=UTILITY_COLUMNS)
+    # The authors store -1 as every utility of a run that did not converge: not a number.
+    stuck = ~table["converged"].astype(bool)
+    table.loc[stuck, list(UTILITY_COLUMNS.values())] = np.nan
     table["serving"] = [
         serving_label(r, None if np.isnan(t) else float(t))
         for r, t in zip(table["rule"], table["temperature"], strict=True)
@@ -163,7 +168,7 @@ def compare_exp2(ours: pd.DataFrame, theirs: pd.DataFrame) -> pd.DataFrame:
         cells[f"{side}_tvd"] = [
             np.nan
             if not isinstance(c, (list, np.ndarray))
-            else 0.5 * float(np.abs(np.asarray(c) / np.sum(c) - np.asarray(u)).sum())
+            else rq.total_variation(rq.producer_distribution(c), u)
             for c, u in zip(counts, users, strict=True)
         ]
     gap = _population_gap(ours, theirs)
@@ -221,8 +226,12 @@ def explain(cells: pd.DataFrame, game_of) -> pd.DataFrame:
             )
             regrets.append(np.nan)
             continue
+        if not row["ours_converged"] and not row["theirs_converged"]:
+            reasons.append("neither run converged within the iteration budget")
+            regrets.append(np.nan)
+            continue
         if not row["ours_converged"] or not row["theirs_converged"]:
-            side = "ours" if not row["ours_converged"] else "theirs"
+            side = "ours" if not row["ours_converged"] else "the authors'"
             reasons.append(f"{side} did not converge within the iteration budget")
             regrets.append(np.nan)
             continue
@@ -239,7 +248,8 @@ def explain(cells: pd.DataFrame, game_of) -> pd.DataFrame:
             reasons.append("the authors' end state is not an equilibrium of our game")
     differ["reason"] = reasons
     differ["authors_relative_regret"] = regrets
-    order = differ["producer_utility_mean_relative_difference"].abs().sort_values(ascending=False)
+    order = differ["producer_utility_mean_relative_difference"].abs()
+    order = order.sort_values(ascending=False, na_position="last")
     return differ.loc[order.index].reset_index(drop=True)
 
 

@@ -131,11 +131,25 @@ class RunSpec:
 
     @property
     def seed(self) -> int:
-        """The run's seed: SeedSequence(base_seed, spawn_key=(cell hash, run))."""
-        sequence = np.random.SeedSequence(
-            self.base_seed, spawn_key=(zlib.crc32(self.cell.encode()), self.run)
-        )
-        return int(sequence.generate_state(1, np.uint32)[0])
+        """The run's seed: :func:`derive_seed` of the base seed, the cell and the run."""
+        return derive_seed(self.base_seed, self.cell, self.run)
+
+    def as_row(self, n_users: int) -> dict:
+        """The spec's columns of a results row (``n_users``: the population's real size)."""
+        return {
+            "experiment": self.experiment,
+            "dataset": self.dataset,
+            "n_users": n_users,
+            "dim": self.dim,
+            "n_producers": self.n_producers,
+            "embedding_seed": self.embedding_seed,
+            "serving": self.serving,
+            "rule": self.rule,
+            "temperature": temperature_value(self.temperature),
+            "k": temperature_value(self.k),  # NaN for rules without a shortlist
+            "utility": self.utility,
+            "run": self.run,
+        }
 
     def settings(self, engine: str) -> dict:
         """What changes this run's row beyond its key (its fingerprint's contents)."""
@@ -154,6 +168,14 @@ class RunSpec:
         if self.dataset in ("synthetic-uniform", "synthetic-skewed"):
             return self.generator
         return "default"
+
+
+def derive_seed(base_seed: int, label: str, *index: int) -> int:
+    """The one seeding scheme of the experiments: ``SeedSequence(base_seed, spawn_key=
+    (crc32(label), *index))``, so a run's seed depends only on what it is (its cell's label
+    and its index), never on the order or the process in which runs happen."""
+    sequence = np.random.SeedSequence(base_seed, spawn_key=(zlib.crc32(label.encode()), *index))
+    return int(sequence.generate_state(1, np.uint32)[0])
 
 
 # ---------------------------------------------------------------------- strict reading

@@ -124,7 +124,7 @@ def evaluate_rule(users, n_producers, rule, temperature=None, k=None, starts=8, 
         w = analysis.count_welfare(game, result.counts[None])[1][0]
         welfare.append(w / game.n_users)
         occupied.append(int((result.counts > 0).sum()))
-        tvd.append(0.5 * float(np.abs(result.producer_dist - user_dist).sum()))
+        tvd.append(rq.total_variation(result.producer_dist, user_dist))
         seen.add(tuple(result.counts.tolist()))
     return DesignPoint(
         serving_label(rule, temperature, k),

@@ -33,6 +33,6 @@ def equilibrium_metrics(game: rq.EngagementGame, profile: np.ndarray) -> dict:
         "user_utility_max": float(user_u.max()),
         "nash_conv": float(game.nash_conv(profile)),
         "features_occupied": int((counts > 0).sum()),
-        "tvd": float(0.5 * np.abs(producer_dist - user_dist).sum()),
+        "tvd": rq.total_variation(producer_dist, user_dist),
         "hhi": float((producer_dist**2).sum()),
     }

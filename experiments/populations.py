@@ -13,7 +13,7 @@ from functools import lru_cache
 import numpy as np
 
 import recsys_eq_env as rq
-from recsys_eq_env import datasets
+from recsys_eq_env import data as datasets
 
 SYNTHETIC = {f"synthetic-{kind}": kind for kind in rq.POPULATIONS}
 

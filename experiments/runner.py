@@ -5,7 +5,7 @@ from __future__ import annotations
 import recsys_eq_env as rq
 from agents import BestResponseAgent, rollout
 
-from .config import ENGINES, RunSpec, temperature_value
+from .config import ENGINES, RunSpec
 from .metrics import equilibrium_metrics
 from .populations import spec_game
 from .store import fingerprint
@@ -42,17 +42,7 @@ def run_one(spec: RunSpec, engine: str = "rollout") -> dict:
     row = {
         "key": spec.key,
         "fingerprint": fingerprint(settings),
-        "experiment": spec.experiment,
-        "dataset": spec.dataset,
-        "n_users": game.n_users,
-        "dim": spec.dim,
-        "n_producers": spec.n_producers,
-        "embedding_seed": spec.embedding_seed,
-        "serving": spec.serving,
-        "rule": spec.rule,
-        "temperature": temperature_value(spec.temperature),
-        "k": temperature_value(spec.k),  # NaN for rules without a shortlist
-        "run": spec.run,
+        **spec.as_row(game.n_users),
         "seed": seed,
         **settings,
         "iterations": int(iterations),

@@ -6,7 +6,7 @@ Gymnasium and PettingZoo, and are imported on first use.
 """
 
 from .continuous import SimplexResponse, best_simplex_response
-from .counts import CountOracle, improvement
+from .counts import CountOracle, Improvement, best_move, improvement, strictly_improves
 from .dynamics import DynamicsResult, best_response_dynamics, compositions, pure_nash_equilibria
 from .game import (
     BestResponses,
@@ -19,6 +19,7 @@ from .users import (
     POPULATIONS,
     producer_distribution,
     synthetic_users,
+    total_variation,
     user_distribution,
     validate_users,
 )
@@ -34,9 +35,9 @@ _LAZY = {
     "VectorEngagementEnv": "vector",
     "vector_env": "vector",
     "AutoresetMode": "vector",
-    "DatasetUnavailableError": "datasets",
-    "load_users": "datasets",
-    "users_from_ratings": "datasets",
+    "DatasetUnavailableError": "data",
+    "load_users": "data",
+    "users_from_ratings": "data",
 }
 
 
@@ -66,12 +67,14 @@ __all__ = [
     "DynamicsResult",
     "EngagementEnv",
     "EngagementGame",
+    "Improvement",
     "ObservationLayout",
     "SimplexResponse",
     "VectorEngagementEnv",
     "action_for",
     "aec_env",
     "basis_assignment",
+    "best_move",
     "best_response_dynamics",
     "best_simplex_response",
     "compositions",
@@ -82,7 +85,9 @@ __all__ = [
     "producer_distribution",
     "profile_from_assignment",
     "pure_nash_equilibria",
+    "strictly_improves",
     "synthetic_users",
+    "total_variation",
     "user_distribution",
     "users_from_ratings",
     "validate_users",

@@ -164,3 +164,15 @@ def check_rule(rule, n_producers: int, k) -> tuple[str, int | None]:
     elif k is not None:
         raise ValueError(f"k is only used by rule='topk_softmax', got k={k!r} with rule={rule!r}")
     return rule, k
+
+
+def as_assignment(assignment, n_producers: int, dim: int, name: str) -> np.ndarray:
+    """A (n_producers,) integer array of features in 0..dim-1."""
+    arr = np.asarray(assignment)
+    if arr.shape != (n_producers,):
+        raise ValueError(f"{name} must have shape ({n_producers},), got {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(f"{name} must hold integer feature indices, got dtype {arr.dtype}")
+    if arr.size and (arr.min() < 0 or arr.max() >= dim):
+        raise ValueError(f"{name} must hold features in 0..{dim - 1}, got {arr.tolist()}")
+    return arr.astype(np.int64)

@@ -35,7 +35,9 @@ from scipy import optimize, sparse
 from scipy.special import gammaln
 
 from . import _checks, continuous
+from ._progress import progress_bar
 from ._threads import blas_limit
+from .counts import strictly_improves
 from .game import EngagementGame
 from .lattice import Lattice
 
@@ -75,7 +77,7 @@ def _check_work(game, lattice_size, max_work, what):
 def _passes(lattice: Lattice, threads: int, function, progress, desc):
     """Run ``function(lo, counts)`` over the lattice in chunks, on ``threads`` threads."""
     chunks = [(lo, min(lo + CHUNK, lattice.size)) for lo in range(0, lattice.size, CHUNK)]
-    bar = _bar(len(chunks), progress, desc)
+    bar = progress_bar(len(chunks), progress, desc=desc, unit="chunk")
 
     def work(bounds):
         lo, hi = bounds
@@ -91,25 +93,6 @@ def _passes(lattice: Lattice, threads: int, function, progress, desc):
             results = [work(c) for c in chunks]
     bar.close()
     return results
-
-
-def _bar(total, enabled, desc):
-    if enabled:
-        try:
-            from tqdm.auto import tqdm
-
-            return tqdm(total=total, desc=desc, unit="chunk")
-        except ImportError:  # pragma: no cover
-            pass
-    return _Silent()
-
-
-class _Silent:
-    def update(self, *args):
-        pass
-
-    def close(self):
-        pass
 
 
 # ---------------------------------------------------------------------- pure equilibria
@@ -154,7 +137,7 @@ def pure_equilibria(
         counts = np.eye(dim, dtype=np.int64)
         u = _utilities(game, counts)
         best = u.max()
-        keep = u.max(axis=1) >= best - tol * max(abs(best), 1e-12)
+        keep = ~strictly_improves(best, u.max(axis=1), tol)
         return _with_welfare(game, counts[keep], full.size, start)
     others = Lattice(n - 1, dim)
     # Pass 1: best[r] = max_b V(o_r)[b], the best utility of joining against others o_r.
@@ -190,9 +173,8 @@ def pure_equilibria(
             if on.any():
                 o = counts[on].copy()
                 o[:, a] -= 1
-                current = u[on, a]
-                slack = tol * np.maximum(np.abs(current), 1e-12)
-                ok[np.flatnonzero(on)] &= best[others.rank(o)] <= current + slack
+                stable = ~strictly_improves(best[others.rank(o)], u[on, a], tol)
+                ok[np.flatnonzero(on)] &= stable
         return counts[ok]
 
     found = _passes(full, threads, second, progress, "equilibria: tests")
@@ -290,7 +272,6 @@ def response_graph(
     for a in range(dim):
         on = np.flatnonzero(counts[:, a] > 0)
         current = u[on, a]
-        slack = tol * np.maximum(np.abs(current), 1e-12)
         gains = np.full((on.size, dim), -np.inf)
         targets = np.full((on.size, dim), -1)
         for b in range(dim):
@@ -301,7 +282,7 @@ def response_graph(
             moved[:, b] += 1
             target = lattice.rank(moved)
             value = u[target, b]
-            better = value > current + slack
+            better = strictly_improves(value, current, tol)
             rows.append(on[better])
             cols.append(target[better])
             gains[:, b] = np.where(better, value, -np.inf)

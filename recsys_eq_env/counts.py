@@ -16,6 +16,8 @@ log-space formulas of :func:`recsys_eq_env.serving.deviation_probabilities`.
 from __future__ import annotations
 
 import threading
+import warnings
+from typing import NamedTuple
 
 import numpy as np
 from scipy.special import expit, logsumexp
@@ -406,17 +408,37 @@ class CountOracle:
 
 def strictly_improves(best, current, tol: float = 1e-9):
     """The paper's strict-improvement rule (MODEL.md section 3), elementwise:
-    ``best > current + tol * max(|current|, 1e-12)``."""
+    ``best > current + tol * max(|current|, 1e-12)``. Every check in the package calls this."""
     if isinstance(current, float):  # the dynamics' hot loop: plain Python arithmetic
         return best > current + tol * max(abs(current), 1e-12)
     return best > current + tol * np.maximum(np.abs(current), 1e-12)
 
 
-def improvement(row: np.ndarray, a: int, tol: float = 1e-9) -> tuple[bool, int]:
-    """Whether a producer on ``a`` strictly improves, and its best feature.
+class Improvement(NamedTuple):
+    """What a producer on one feature can gain by moving to a basis vector."""
 
-    :func:`strictly_improves` applied to a deviation row; ties go to the lowest feature index.
-    """
+    #: Whether the best move strictly improves (:func:`strictly_improves`).
+    improves: bool
+    #: The best feature (lowest index on ties); the producer's own when nothing is better.
+    best: int
+    #: The best utility minus the current one (>= 0; may be below the tolerance).
+    gain: float
+
+
+def best_move(row: np.ndarray, a: int, tol: float = 1e-9) -> Improvement:
+    """:class:`Improvement` of a producer on feature ``a`` from its deviation row."""
     best = int(row.argmax())
     current = float(row[a])
-    return bool(strictly_improves(float(row[best]), current, tol)), best
+    value = float(row[best])
+    return Improvement(bool(strictly_improves(value, current, tol)), best, value - current)
+
+
+def improvement(row: np.ndarray, a: int, tol: float = 1e-9) -> tuple[bool, int]:
+    """Deprecated: ``(improves, best)``; use :func:`best_move`, which also gives the gain."""
+    warnings.warn(
+        "improvement() is deprecated; use best_move(), an Improvement(improves, best, gain)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    move = best_move(row, a, tol)
+    return move.improves, move.best

@@ -30,7 +30,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _checks, continuous
-from .counts import improvement, strictly_improves
+from ._checks import as_assignment
+from ._progress import progress_bar
+from .counts import Improvement, best_move, strictly_improves
 from .game import EngagementGame, profile_from_assignment
 
 #: Default relative tolerances of the two kinds of dynamics.
@@ -107,7 +109,7 @@ def best_response_dynamics(
     if initial is None:
         assignment = initial_assignment(rng, n, dim)
     else:
-        assignment = check_assignment(initial, n, dim, "initial")
+        assignment = as_assignment(initial, n, dim, "initial")
     start = assignment.copy()
     if simplex:
         profile, moves, converged = _simplex_dynamics(game, rng, assignment, max_iter, tol)
@@ -143,14 +145,14 @@ def _basis_dynamics(game, rng, assignment, max_iter, tol):
     n_total = float(n)
     moves = []
     while True:
-        decisions: dict[int, tuple[bool, int]] = {}
+        decisions: dict[int, Improvement] = {}
         mover = -1
         for i in rng.permutation(n).tolist():
             a = features[i]
             decision = decisions.get(a)
             if decision is None:
-                decision = decisions[a] = improvement(oracle.row(counts, a, n_total), a, tol)
-            if decision[0]:
+                decision = decisions[a] = best_move(oracle.row(counts, a, n_total), a, tol)
+            if decision.improves:
                 mover = i
                 break
         if mover < 0:
@@ -158,7 +160,7 @@ def _basis_dynamics(game, rng, assignment, max_iter, tol):
         if len(moves) == max_iter:
             return features, counts, moves, False
         a = features[mover]
-        b = decisions[a][1]
+        b = decisions[a].best
         features[mover] = b
         counts[a] -= 1
         counts[b] += 1
@@ -250,35 +252,16 @@ def _enumerate(game, tol, total, progress):
     n, dim = game.n_producers, game.dim
     oracle = game.oracle
     found = []
-    bar = _progress(total, progress, "count vectors")
+    bar = progress_bar(total, progress, unit="count vectors", miniters=max(1, total // 1000))
     for counts in compositions(n, dim):
         bar.update()
         if not any(
-            improvement(oracle.row(counts, int(a)), int(a), tol)[0] for a in np.flatnonzero(counts)
+            best_move(oracle.row(counts, int(a)), int(a), tol).improves
+            for a in np.flatnonzero(counts)
         ):
             found.append(counts)
     bar.close()
     return np.array(found, dtype=np.int64).reshape(-1, dim)
-
-
-def _progress(total, enabled, unit):
-    """A tqdm bar when asked for and installed, else a silent stand-in."""
-    if enabled:
-        try:
-            from tqdm.auto import tqdm
-
-            return tqdm(total=total, unit=unit, miniters=max(1, total // 1000))
-        except ImportError:
-            pass
-    return _Silent()
-
-
-class _Silent:
-    def update(self, *args):
-        pass
-
-    def close(self):
-        pass
 
 
 def compositions(n: int, parts: int):
@@ -286,15 +269,3 @@ def compositions(n: int, parts: int):
     for bars in itertools.combinations(range(n + parts - 1), parts - 1):
         edges = np.array((-1, *bars, n + parts - 1))
         yield np.diff(edges) - 1
-
-
-def check_assignment(assignment, n_producers: int, dim: int, name: str) -> np.ndarray:
-    """A (n_producers,) integer array of features in 0..dim-1."""
-    arr = np.asarray(assignment)
-    if arr.shape != (n_producers,):
-        raise ValueError(f"{name} must have shape ({n_producers},), got {arr.shape}")
-    if not np.issubdtype(arr.dtype, np.integer):
-        raise TypeError(f"{name} must hold integer feature indices, got dtype {arr.dtype}")
-    if arr.size and (arr.min() < 0 or arr.max() >= dim):
-        raise ValueError(f"{name} must hold features in 0..{dim - 1}, got {arr.tolist()}")
-    return arr.astype(np.int64)

@@ -18,7 +18,7 @@ from pettingzoo.utils.conversions import parallel_to_aec
 from . import _checks
 from ._threads import blas_limit
 from .counts import strictly_improves
-from .dynamics import check_assignment, initial_assignment
+from .dynamics import initial_assignment
 from .functional import (
     ACTION_TYPES,
     OBSERVATIONS,
@@ -195,8 +195,8 @@ class EngagementEnv(ParallelEnv):
       (the producers cannot play anything else), else the game's `default_deviations` (basis
       vectors for engagement, where they are best responses; the simplex for exposure under
       linear or softmax serving, whose best responses are often interior).
-    * `render_mode`: `"ansi"` (a table of the user vs producer distribution per feature) or
-      `"rgb_array"` (the same as a bar chart).
+    * `render_mode`: `"human"` (prints a table of the user vs producer distribution per
+      feature), `"ansi"` (returns that table) or `"rgb_array"` (the same as a bar chart).
 
     ## Version History
 
@@ -205,7 +205,7 @@ class EngagementEnv(ParallelEnv):
 
     metadata = {  # noqa: RUF012 (PettingZoo's convention: a class attribute)
         "name": "recsys_eq_v0",
-        "render_modes": ["ansi", "rgb_array"],
+        "render_modes": ["human", "ansi", "rgb_array"],
         "is_parallelizable": True,
         "render_fps": 4,
     }
@@ -331,7 +331,9 @@ class EngagementEnv(ParallelEnv):
         if "profile" in options:
             self._set_profile(self.game.check_profile(options["profile"]).copy())
         elif "assignment" in options:
-            assignment = check_assignment(options["assignment"], n, dim, "options['assignment']")
+            assignment = _checks.as_assignment(
+                options["assignment"], n, dim, "options['assignment']"
+            )
             self._set_assignment(assignment)
         elif self.init == "basis":
             self._set_assignment(initial_assignment(self.np_random, n, dim))
@@ -388,8 +390,12 @@ class EngagementEnv(ParallelEnv):
             gymnasium.logger.warn("render() called without a render_mode; pass render_mode=...")
             return None
         producers = self.profile.sum(axis=0) / self.n_producers
-        if self.render_mode == "ansi":
-            return ansi_table(self._user_dist, producers, self._counts(), self.steps)
+        if self.render_mode in ("ansi", "human"):
+            table = ansi_table(self._user_dist, producers, self._counts(), self.steps)
+            if self.render_mode == "human":
+                print(table, end="")  # a text env's human view: the table on the terminal
+                return None
+            return table
         return bar_chart(self._user_dist, producers)
 
     def close(self):

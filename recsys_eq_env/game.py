@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _checks, continuous, serving
-from .counts import CountOracle, improvement, strictly_improves
+from .counts import CountOracle, best_move, strictly_improves
 
 #: Tables and analyses kept per game (an env step and its agents look at the same counts).
 CACHE_SIZE = 16
@@ -454,7 +454,8 @@ class EngagementGame:
                 regrets[a] = max(value - row[a], 0.0)
                 upper[a] = max(response.bound, value)
             else:
-                improving[a], best[a] = improvement(row, int(a), tol)
+                move = best_move(row, int(a), tol)
+                improving[a], best[a] = move.improves, move.best
                 responses[a, best[a]] = 1.0
                 regrets[a] = max(row.max() - row[a], 0.0)
                 upper[a] = row.max()

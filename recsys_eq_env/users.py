@@ -121,6 +121,15 @@ def user_distribution(users) -> np.ndarray:
 
 
 def producer_distribution(counts) -> np.ndarray:
-    """(dim,) share of producers on each feature, ``counts / n``."""
+    """(dim,) share of producers on each feature, ``counts / n`` (or of content mass, for a
+    profile's mass per feature)."""
     c = np.asarray(counts, dtype=np.float64)
-    return c / c.sum()
+    return c / c.sum(axis=-1, keepdims=True)
+
+
+def total_variation(p, q) -> np.ndarray | float:
+    """Total variation distance ``sum_j |p_j - q_j| / 2`` between distributions over features
+    (the last axis; leading axes broadcast): how far producers sit from where users are."""
+    distance = 0.5 * np.abs(np.asarray(p, dtype=np.float64) - np.asarray(q, dtype=np.float64))
+    distance = distance.sum(axis=-1)
+    return float(distance) if np.ndim(distance) == 0 else distance

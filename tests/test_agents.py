@@ -148,3 +148,30 @@ def test_bad_agent_input():
         rollout(env, {a: FixedAgent(0) for a in env.possible_agents[:3]})
     with pytest.raises(TypeError, match="policies must be a dict"):
         rollout(env, 42)
+
+
+class _Recurrent:
+    """A stub with SB3's recurrent interface: its state counts the calls since the episode
+    started, and it records what it was given."""
+
+    def __init__(self):
+        self.calls = []
+
+    def predict(self, observation, state=None, episode_start=None, deterministic=True):
+        self.calls.append((None if state is None else int(state[0]), bool(episode_start[0]),
+                           deterministic))  # fmt: skip
+        step = 0 if episode_start[0] or state is None else int(state[0]) + 1
+        return int(step % 3), np.array([step])
+
+
+def test_rollout_threads_recurrent_state_and_episode_start_like_sb3():
+    users = rq.synthetic_users("uniform", 50, 3, seed=0)
+    env = rq.parallel_env(users=users, n_producers=2, action_type="discrete", max_cycles=4)
+    policy = _Recurrent()
+    rollout(env, {"producer_0": policy, "producer_1": _Recurrent()}, seed=0, deterministic=False)
+    assert policy.calls == [(None, True, False), (0, False, False), (1, False, False),
+                            (2, False, False)]  # fmt: skip
+    shared = _Recurrent()  # one policy for both agents: one state per agent
+    rollout(env, shared, seed=0)
+    states = [c[0] for c in shared.calls]
+    assert states == [None, None, 0, 0, 1, 1, 2, 2] and shared.calls[0][2] is True

@@ -14,7 +14,9 @@ import pandas as pd
 import pytest
 
 import recsys_eq_env as rq
-from recsys_eq_env import datasets
+from recsys_eq_env import data as datasets
+from recsys_eq_env.data import fetch
+from recsys_eq_env.data import nmf as nmf_module
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -88,7 +90,7 @@ def test_embeddings_are_cached_and_corruption_is_rebuilt(small_dataset, tmp_path
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(datasets, "nmf_factors", counting)
+    monkeypatch.setattr(nmf_module, "nmf_factors", counting)  # what load_factors calls
     again, _ = datasets.load_factors("movielens-100k", 3, 13, **home)
     assert calls == [] and np.array_equal(first, again)
 
@@ -148,7 +150,7 @@ def test_rentrunway_raw_json_gives_the_preprocessed_table(tmp_path):
         from_json.astype({"user_id": int, "item_id": int}), from_csv, check_dtype=False
     )
     # and the loader accepts the raw file, recording its checksum for later loads
-    path, digest = datasets._raw_file(info, tmp_path, download=False, progress=False)
+    path, digest = fetch.find_raw_file(info, tmp_path, download=False, progress=False)
     assert path == raw
     assert (raw.parent / (raw.name + ".sha256")).read_text().split()[0] == digest
 
@@ -240,14 +242,14 @@ def test_download_verifies_and_extracts(tmp_path, monkeypatch):
         ),
     )
     monkeypatch.setitem(datasets.DATASETS, "movielens-100k", ours)
-    monkeypatch.setattr(datasets.urllib.request, "urlopen", _serve(payload))
-    path, digest = datasets._raw_file(ours, tmp_path, download=True, progress=False)
+    monkeypatch.setattr(fetch.urllib.request, "urlopen", _serve(payload))
+    path, digest = fetch.find_raw_file(ours, tmp_path, download=True, progress=False)
     assert path == tmp_path / "ml-100k" / "u.data" and path.read_bytes() == data
     assert digest == spec.files[0].sha256
 
 
 def test_download_with_a_wrong_checksum_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(datasets.urllib.request, "urlopen", _serve(b"not the archive"))
+    monkeypatch.setattr(fetch.urllib.request, "urlopen", _serve(b"not the archive"))
     with pytest.raises(datasets.DatasetUnavailableError, match="does not match the published"):
         rq.load_users(
             "movielens-100k", 2, 0, data_home=tmp_path, cache_home=tmp_path, progress=False
@@ -259,7 +261,7 @@ def test_offline_missing_file_says_which_where_and_from_where(tmp_path, monkeypa
     def offline(*args, **kwargs):
         raise urllib.error.URLError("no network")
 
-    monkeypatch.setattr(datasets.urllib.request, "urlopen", offline)
+    monkeypatch.setattr(fetch.urllib.request, "urlopen", offline)
     with pytest.raises(datasets.DatasetUnavailableError) as err:
         rq.load_users("movielens-100k", 5, 5, data_home=tmp_path, cache_home=tmp_path)
     message = str(err.value)

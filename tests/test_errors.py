@@ -117,7 +117,7 @@ def test_bad_synthetic_users(kind, kwargs, error, message):
         (dict(init="zeros"), "init must be one of basis, simplex"),
         (dict(reward_scale="log"), "reward_scale must be one of per_user, raw"),
         (dict(max_cycles=0), "max_cycles must be >= 1, got 0"),
-        (dict(render_mode="human"), "render_mode must be one of"),
+        (dict(render_mode="window"), "render_mode must be one of"),
         (dict(game=rq.EngagementGame(U, 2)), "pass either game or users"),
         (
             dict(terminate_at_equilibrium=True, info_regrets=False),
