@@ -1,6 +1,7 @@
 # Two commands set everything up on a fresh machine with Python >= 3.10 and make:
 #   make demo   create .venv, install the project with every extra, run the main job
 #   make test   the whole test suite, ruff check and ruff format --check
+#   (make test-fast: the suite without the slow tests, for local work)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,7 +9,7 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch>=2.8,<2.14
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint format clean
+.PHONY: demo test test-fast bench lint format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +25,11 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+# Everything but the tests marked slow (grids, training, concurrency, real data): for local work.
+test-fast: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -m "not slow"
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

@@ -16,6 +16,7 @@ OBVIOUS = np.array([[1.0, 0.0]] * 90 + [[0.0, 1.0]] * 10)
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("action_type", ["discrete", "signed"])
 def test_sb3_vec_env_passes_sb3_checks_and_trains_with_a_seed(action_type):
     from stable_baselines3 import PPO
@@ -80,6 +81,7 @@ def test_torchrl_env_seeds_like_the_vector_env():
     np.testing.assert_array_equal(first, venv.reset(seed=5)[0])
 
 
+@pytest.mark.slow
 def test_torchrl_multi_agent_ppo_learns_on_the_batched_env():
     """examples/torchrl_ppo.py on 90% of users on feature 0: both producers there earn 0.45
     per user at equilibrium; random producers about 0.39."""

@@ -74,6 +74,7 @@ def test_a_game_without_pure_equilibria_has_a_better_response_cycle():
     assert shares.size == 0 and never == pytest.approx(1.0)
 
 
+@pytest.mark.slow
 def test_basins_match_the_dynamics_from_random_starts():
     """Exact basins vs 2,000 runs of best_response_dynamics (3-sigma binomial bound)."""
     users = rq.synthetic_users("uniform", 200, 3, seed=2)
@@ -118,6 +119,7 @@ def test_mixed_equilibrium_on_two_single_minded_features():
     np.testing.assert_allclose(mixed.shares, [0.5, 0.5], atol=1e-9)
 
 
+@pytest.mark.slow
 def test_mixed_equilibrium_certificate_where_the_utility_is_not_convex():
     game = rq.EngagementGame(rq.synthetic_users("uniform", 60, 3, seed=1), 3, "softmax", 0.1)
     mixed = analysis.symmetric_mixed_equilibrium(game)

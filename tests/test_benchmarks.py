@@ -25,6 +25,7 @@ def test_naive_baseline_makes_the_same_moves(rule, temperature):
         assert final.tolist() == fast.assignment.tolist()
 
 
+@pytest.mark.slow
 def test_quick_benchmark_prints_its_table(tmp_path, capsys):
     result = tmp_path / "b.json"
     assert main(["--quick", "--repeats", "1", "--steps", "50", "--json", str(result)]) == 0

@@ -82,6 +82,7 @@ def _run(argv, capsys):
     return err
 
 
+@pytest.mark.slow
 def test_grid_flag_and_path_errors(tiny, tmp_path, capsys, monkeypatch):
     base = ["exp1", "--config", str(tiny), "--no-progress"]
     a_file = tmp_path / "file.txt"
@@ -105,6 +106,7 @@ def test_grid_flag_and_path_errors(tiny, tmp_path, capsys, monkeypatch):
     assert "could not reach the Dask scheduler at tcp://127.0.0.1:1" in err
 
 
+@pytest.mark.slow
 def test_unwritable_out_and_full_disk_are_one_line(tiny, tmp_path, capsys, monkeypatch):
     """(Root ignores permission bits, so the operating system's errors are injected.)"""
     real = Path.write_bytes

@@ -14,6 +14,8 @@ from experiments.compare import (
     run_study,
 )
 
+pytestmark = pytest.mark.slow  # whole module: make test-fast skips it
+
 PPO = """    timesteps_per_producer: 300
     num_envs: 4
     n_steps: 8

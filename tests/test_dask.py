@@ -8,6 +8,8 @@ from experiments.config import expand, load_config
 from experiments.grid import run_grid
 from experiments.store import ResultStore
 
+pytestmark = pytest.mark.slow  # whole module: make test-fast skips it
+
 
 def test_local_cluster_gives_the_same_rows_and_broadcasts_populations(tmp_path, monkeypatch):
     distributed = pytest.importorskip("dask.distributed")

@@ -31,6 +31,7 @@ def shared(*parts) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_movielens_reproduces_the_authors_embedding_bit_for_bit(tmp_path):
     """MODEL.md section 4: dim 5, seed 5 gives the authors' committed factors exactly."""
     expected = np.load(shared("embeddings", "ml100k_nmf_dim5_seed5.npy"))
@@ -111,6 +112,7 @@ def test_embeddings_are_cached_and_corruption_is_rebuilt(small_dataset, tmp_path
     assert calls == [1, 1, 1]
 
 
+@pytest.mark.slow
 def test_rentrunway_preprocessed_csv(tmp_path):
     shared("rentrunway", "rentrunway_preproc.csv")
     users = rq.load_users("rentrunway", 5, 13, data_home=SHARED, cache_home=tmp_path)
@@ -137,6 +139,7 @@ def _rentrunway_json_from_csv(csv: Path, target: Path):
                 out.write(json.dumps({"user_id": "1", "item_id": "2", "rating": None}) + "\n")
 
 
+@pytest.mark.slow
 def test_rentrunway_raw_json_gives_the_preprocessed_table(tmp_path):
     csv = shared("rentrunway", "rentrunway_preproc.csv")
     raw = tmp_path / "rentrunway" / "renttherunway_final_data.json.gz"
@@ -198,6 +201,7 @@ def test_amazon_loader_on_a_small_table_in_its_format(tmp_path, monkeypatch, hea
     assert table["user_id"].iloc[0] == "A1ZCPG3D3HGRSS" and table["item_id"].iloc[0] == "0001388703"
 
 
+@pytest.mark.slow
 def test_the_full_amazon_scale_runs_on_a_synthetic_population():
     """~714,000 users (the Amazon fold) cannot be downloaded here: the same size, synthetic."""
     users = rq.synthetic_users("uniform", 714_000, 10, seed=0)

@@ -107,6 +107,7 @@ def test_run_seeds_depend_only_on_the_cell_and_run(tiny):
     assert [s.seed for s in expand(other, "exp1")] == seeds
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("experiment", ["exp1", "exp2"])
 def test_rollout_and_direct_engines_give_the_same_rows(tiny, tmp_path, experiment):
     rollout = run(tiny, tmp_path / "rollout", experiment, engine="rollout")
@@ -117,6 +118,7 @@ def test_rollout_and_direct_engines_give_the_same_rows(tiny, tmp_path, experimen
     assert len(rollout) == len(expand(load_config(str(tiny)), experiment))
 
 
+@pytest.mark.slow
 def test_serial_equals_parallel(tiny, tmp_path):
     serial = run(tiny, tmp_path / "serial", "exp1", engine="direct", jobs=1)
     parallel = run(tiny, tmp_path / "parallel", "exp1", engine="direct", jobs=2)
@@ -168,6 +170,7 @@ SLOW = TINY.replace("n_users: 400", "n_users: 3000").replace(
 )
 
 
+@pytest.mark.slow
 def test_killed_grid_resumes_without_losing_or_duplicating(tmp_path):
     """SIGKILL mid-grid, run the same command again: the table equals an uninterrupted run."""
     config = tmp_path / "slow.yaml"
@@ -240,6 +243,7 @@ def test_interrupt_flushes_finished_runs(tiny, tmp_path, monkeypatch):
     assert ResultStore(tmp_path, "exp2").finished_keys() == set(calls)
 
 
+@pytest.mark.slow
 def test_cli_reproduce_plot_and_report(tiny, tmp_path, capsys):
     out = tmp_path / "out"
     assert (
@@ -309,6 +313,7 @@ certify:
 """
 
 
+@pytest.mark.slow
 def test_real_dataset_through_the_cli(tmp_path, monkeypatch, capsys):
     """MovieLens from ../shared/data: one NMF embedding, cached, then the grid on it."""
     from test_datasets import shared
@@ -350,6 +355,7 @@ def test_real_dataset_through_the_cli(tmp_path, monkeypatch, capsys):
     assert computed == [("movielens-100k", 4, 13)]
 
 
+@pytest.mark.slow
 def test_plot_reads_tables_and_never_recomputes(tiny, tmp_path, monkeypatch):
     run(tiny, tmp_path, "exp1", engine="direct")
     run(tiny, tmp_path, "exp2", engine="direct")

@@ -162,6 +162,7 @@ def _small_game(rule="softmax", temperature=1.0):
     return rq.EngagementGame(rq.synthetic_users("uniform", 500, 4, seed=13), 5, rule, temperature)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("rule", "temperature"), [("softmax", 1.0), ("linear", 1.0)])
 def test_counterfactual_policy_gradient_learns_best_responses(rule, temperature):
     """Full-information feedback: every basis vector's reward (info_deviations). The trained
@@ -176,6 +177,7 @@ def test_counterfactual_policy_gradient_learns_best_responses(rule, temperature)
     assert (result.nash_conv_per_user <= 1e-3).all()
 
 
+@pytest.mark.slow
 def test_shared_ppo_recipe_on_the_vector_env():
     """Bandit feedback, the recipe: discrete actions, one revision per step, ids, the sweep's
     discount."""
@@ -208,6 +210,7 @@ def test_logit_response_settles_on_an_equilibrium():
         LogitResponse(game, temperature=0.0)
 
 
+@pytest.mark.slow
 def test_independent_ppo_runs_on_the_vector_env_and_evaluates_in_batches():
     from agents.evaluation import evaluate
     from agents.sb3 import IndependentPPO

@@ -9,6 +9,8 @@ import pytest
 
 import recsys_eq_env as rq
 
+pytestmark = pytest.mark.slow  # whole module: make test-fast skips it
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 

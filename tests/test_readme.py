@@ -1,13 +1,18 @@
-"""The README's usage example runs as written."""
+"""The README's examples are doctests: they run as written, in order, and print what it says."""
 
+import doctest
 import re
 from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow  # whole module: make test-fast skips it
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def python_blocks():
-    return re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+def pycon_blocks():
+    return re.findall(r"```pycon\n(.*?)```", README.read_text(), flags=re.S)
 
 
 def test_readme_has_the_two_commands():
@@ -15,13 +20,20 @@ def test_readme_has_the_two_commands():
     assert "make demo" in text and "make test" in text
 
 
-def test_readme_usage_examples_run():
-    """The ```python blocks run in order, in one namespace, as a reader would paste them.
+def test_readme_examples_print_what_they_say():
+    """Every ```pycon block, in one namespace as a reader would paste them, output checked.
 
-    (```py blocks are illustrations that need data files; they are not run.)
+    (```py blocks are illustrations that need data files or servers; they are not run.)
     """
-    blocks = python_blocks()
-    assert len(blocks) >= 2, "README.md lost its usage examples"
+    blocks = pycon_blocks()
+    assert len(blocks) >= 5, "README.md lost its examples"
+    parser = doctest.DocTestParser()
+    runner = doctest.DocTestRunner(
+        optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False
+    )
     namespace = {}
-    for block in blocks:
-        exec(compile(block, str(README), "exec"), namespace)
+    for i, block in enumerate(blocks):
+        test = parser.get_doctest(block, namespace, f"README block {i}", str(README), 0)
+        result = runner.run(test, clear_globs=False)
+        namespace = test.globs
+        assert result.failed == 0, f"README block {i} printed something else (see above)"

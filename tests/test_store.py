@@ -20,6 +20,8 @@ from experiments.grid import run_grid
 from experiments.store import ResultStore, StaleResultsError
 from recsys_eq_env._io import HOST
 
+pytestmark = pytest.mark.slow  # whole module: make test-fast skips it
+
 ROOT = Path(__file__).resolve().parents[1]
 ROUNDS = int(os.environ.get("STORE_ROUNDS", "3"))
 ENV = dict(os.environ, PYTHONPATH=str(ROOT))
