@@ -5,8 +5,13 @@ equilibrium    one run of best-response dynamics on a synthetic population, prin
 exp1           iterations to equilibrium (paper's experiment 1), a results table
 exp2           the equilibria themselves over every serving rule (experiment 2), a table
 certify        continuous deviations at sampled equilibria (the structural result)
-plot           the four figures from the tables (never recomputes)
-reproduce      exp1 + exp2 + certify + plot + REPRODUCTION.md
+reproduce      exp1 + exp2 + variants + the authors' comparison + certify + figures + report
+compare        learning producers against best-response dynamics
+sweep          the PPO hyperparameter sweep behind the compare study
+welfare        welfare at the optimum and at every equilibrium of a small game, per rule
+design         which serving rule a platform should pick: welfare and diversity per rule
+plot           the figures from the tables (never recomputes)
+report         REPRODUCTION.md (and the README's summary) from the tables
 =============  ==============================================================================
 """
 
@@ -86,9 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compare.add_argument("--study", default="compare", help="'compare' or a YAML file")
     compare.add_argument("--quick", action="store_true", help="the small study")
-    compare.add_argument("--out", type=Path, default=None, help="results folder")
-    compare.add_argument("--jobs", type=int, default=None, help="worker processes")
-    compare.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _run_arguments(compare, None)
     compare.add_argument(
         "--recompute",
         action="store_true",
@@ -107,9 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     welfare.add_argument(
         "--temperatures", type=float, nargs="+", default=[0.01, 0.1, 1.0, 10.0, 100.0]
     )
-    welfare.add_argument("--out", type=Path, default=Path("results") / "analysis")
-    welfare.add_argument("--jobs", type=int, default=None, help="threads (default: all cores)")
-    welfare.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _run_arguments(welfare, Path("results") / "analysis", jobs="threads")
     welfare.set_defaults(func=run_welfare)
 
     design = commands.add_parser(
@@ -121,8 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _population_arguments(design, n_users=10_000, dim=10, n_producers=50)
     design.add_argument("--starts", type=int, default=8, help="random starts per rule")
-    design.add_argument("--out", type=Path, default=Path("results") / "analysis")
-    design.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _run_arguments(design, Path("results") / "analysis", jobs=None)
     design.set_defaults(func=run_design)
 
     report = commands.add_parser(
@@ -142,9 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
         "on fixed cells; writes sweep.parquet and prints the configurations, best first.",
     )
     sweep.add_argument("--quick", action="store_true", help="two configurations, one cell")
-    sweep.add_argument("--out", type=Path, default=None, help="results folder")
-    sweep.add_argument("--jobs", type=int, default=None, help="worker processes")
-    sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _run_arguments(sweep, None)
     sweep.set_defaults(func=run_sweep_cmd)
 
     plot = commands.add_parser("plot", help="the figures, from the tables in --out")
@@ -152,6 +150,15 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--quick", action="store_true", help="default --out of the quick grid")
     plot.set_defaults(func=run_plot)
     return parser
+
+
+def _run_arguments(sub, out: Path | None, jobs: str | None = "worker processes"):
+    """The options every long command takes: --out, --jobs (when it runs in parallel) and
+    --no-progress."""
+    sub.add_argument("--out", type=Path, default=out, help="results folder")
+    if jobs is not None:
+        sub.add_argument("--jobs", type=int, default=None, help=f"{jobs} (default: all cores)")
+    sub.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def _population_arguments(sub, n_users, dim, n_producers):
@@ -269,7 +276,7 @@ def _grid_arguments(sub):
     )
     sub.add_argument(
         "--out", type=Path, default=None, help="results folder (default: results/<config>)"
-    )
+    )  # grids name their default folder after the config
     sub.add_argument(
         "--engine",
         choices=("rollout", "direct"),

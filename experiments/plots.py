@@ -64,6 +64,23 @@ def plot_all(exp1: pd.DataFrame, exp2: pd.DataFrame, out, folder=None) -> list[P
     return written
 
 
+def _grid(rows: int, columns: int, width: float, height: float):
+    """A (rows, columns) grid of axes, ``width`` x ``height`` inches each."""
+    return plt.subplots(
+        rows, columns, squeeze=False, layout="constrained", figsize=(width * columns, height * rows)
+    )
+
+
+def _colours() -> list[str]:
+    return plt.rcParams["axes.prop_cycle"].by_key()["color"]
+
+
+def _mean_se(ax, grouped, **style):
+    """Mean ± standard error of a grouped series, one point per group."""
+    stats = grouped.agg(["mean", "sem"])
+    ax.errorbar(stats.index, stats["mean"], yerr=stats["sem"].fillna(0), capsize=2, **style)
+
+
 def save(fig, stem: Path) -> None:
     """Write a figure as PNG (100 dpi: the committed figures stay small) and PDF, each
     atomically (several commands may plot into one folder), and close it."""
@@ -79,14 +96,8 @@ def iterations_figure(exp1: pd.DataFrame, authors: pd.DataFrame | None = None):
     exp1 = exp1[exp1["embedding_seed"] == PAPER_SEED]
     datasets = sorted(exp1["dataset"].unique())
     servings = serving_order(exp1["serving"].unique())
-    fig, axes = plt.subplots(
-        len(datasets),
-        len(servings),
-        squeeze=False,
-        layout="constrained",
-        figsize=(4.2 * len(servings), 3.3 * len(datasets)),
-    )
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig, axes = _grid(len(datasets), len(servings), 4.2, 3.3)
+    colours = _colours()
     for r, dataset in enumerate(datasets):
         for c, serving in enumerate(servings):
             ax = axes[r, c]
@@ -94,16 +105,7 @@ def iterations_figure(exp1: pd.DataFrame, authors: pd.DataFrame | None = None):
             for i, (dim, group) in enumerate(cell.groupby("dim")):
                 colour = colours[i % len(colours)]
                 stats = group[group["converged"]].groupby("n_producers")["iterations"]
-                ax.errorbar(
-                    stats.mean().index,
-                    stats.mean(),
-                    yerr=stats.sem().fillna(0),
-                    marker="o",
-                    ms=3,
-                    capsize=2,
-                    color=colour,
-                    label=f"d = {dim}",
-                )
+                _mean_se(ax, stats, marker="o", ms=3, color=colour, label=f"d = {dim}")
                 if authors is not None:
                     theirs = authors[
                         (authors["dataset"] == dataset)
@@ -113,15 +115,7 @@ def iterations_figure(exp1: pd.DataFrame, authors: pd.DataFrame | None = None):
                         & authors["converged"]
                     ].groupby("n_producers")["iterations"]
                     if len(theirs.size()):
-                        ax.errorbar(
-                            theirs.mean().index,
-                            theirs.mean(),
-                            yerr=theirs.sem().fillna(0),
-                            ls="--",
-                            lw=1,
-                            capsize=2,
-                            color=colour,
-                        )
+                        _mean_se(ax, theirs, ls="--", lw=1, color=colour)
             failed = int((~cell["converged"]).sum())
             title = f"{dataset}, {serving}"
             ax.set_title(title + (f" ({failed} not converged)" if failed else ""), fontsize=9)
@@ -155,13 +149,7 @@ def distributions_figure(
         data = data[data["embedding_seed"] == seed]
     dims = sorted(data["dim"].unique())
     servings = serving_order(data["serving"].unique())
-    fig, axes = plt.subplots(
-        len(dims),
-        len(servings),
-        squeeze=False,
-        layout="constrained",
-        figsize=(2.9 * len(servings), 2.2 * len(dims)),
-    )
+    fig, axes = _grid(len(dims), len(servings), 2.9, 2.2)
     for r, dim in enumerate(dims):
         for c, serving in enumerate(servings):
             ax = axes[r, c]
@@ -217,14 +205,8 @@ def utilities_figure(exp2: pd.DataFrame, authors: pd.DataFrame | None = None):
         ("user_utility_mean", "avg user utility"),
     ]
     dims = sorted(exp2["dim"].unique())
-    fig, axes = plt.subplots(
-        len(dims),
-        len(metrics),
-        squeeze=False,
-        layout="constrained",
-        figsize=(4.8 * len(metrics), 2.7 * len(dims)),
-    )
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig, axes = _grid(len(dims), len(metrics), 4.8, 2.7)
+    colours = _colours()
     for r, dim in enumerate(dims):
         for c, (metric, label) in enumerate(metrics):
             ax = axes[r, c]
@@ -284,14 +266,8 @@ def _versus_temperature(exp2, metrics, ns, title):
     datasets = sorted(exp2["dataset"].unique())
     dims = sorted(exp2["dim"].unique())
     rows = [(ds, d) for ds in datasets for d in dims]
-    fig, axes = plt.subplots(
-        len(rows),
-        len(metrics),
-        squeeze=False,
-        layout="constrained",
-        figsize=(4.6 * len(metrics), 2.6 * len(rows)),
-    )
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig, axes = _grid(len(rows), len(metrics), 4.6, 2.6)
+    colours = _colours()
     for r, (dataset, dim) in enumerate(rows):
         block = exp2[(exp2["dataset"] == dataset) & (exp2["dim"] == dim)]
         for c, (metric, label) in enumerate(metrics):
@@ -300,16 +276,7 @@ def _versus_temperature(exp2, metrics, ns, title):
                 cell = block[block["n_producers"] == n]
                 soft = cell[cell["rule"] == "softmax"].groupby("temperature")[metric]
                 colour = colours[i % len(colours)]
-                ax.errorbar(
-                    soft.mean().index,
-                    soft.mean(),
-                    yerr=soft.sem().fillna(0),
-                    marker="o",
-                    ms=3,
-                    capsize=2,
-                    color=colour,
-                    label=f"n = {n}",
-                )
+                _mean_se(ax, soft, marker="o", ms=3, color=colour, label=f"n = {n}")
                 linear = cell[cell["rule"] == "linear"][metric]
                 if len(linear):
                     ax.axhline(linear.mean(), color=colour, ls="--", lw=1)
@@ -337,30 +304,16 @@ def variants_figure(variants: pd.DataFrame):
     rows = [(ds, d) for ds in sorted(variants["dataset"].unique())
             for d in sorted(variants["dim"].unique())]  # fmt: skip
     servings = serving_order(variants["serving"].unique())
-    fig, axes = plt.subplots(
-        len(rows),
-        len(VARIANT_METRICS),
-        squeeze=False,
-        layout="constrained",
-        figsize=(3.8 * len(VARIANT_METRICS), 2.4 * len(rows)),
-    )
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig, axes = _grid(len(rows), len(VARIANT_METRICS), 3.8, 2.4)
+    colours = _colours()
     for r, (dataset, dim) in enumerate(rows):
         block = variants[(variants["dataset"] == dataset) & (variants["dim"] == dim)]
         for c, (metric, label) in enumerate(VARIANT_METRICS):
             ax = axes[r, c]
             for i, serving in enumerate(servings):
-                stats = block[block["serving"] == serving].groupby("n_producers")[metric]
-                ax.errorbar(
-                    stats.mean().index,
-                    stats.mean(),
-                    yerr=stats.sem().fillna(0),
-                    marker="o",
-                    ms=2,
-                    capsize=2,
-                    color=colours[i % len(colours)],
-                    label=serving,
-                )
+                grouped = block[block["serving"] == serving].groupby("n_producers")[metric]
+                _mean_se(ax, grouped, marker="o", ms=2, color=colours[i % len(colours)],
+                         label=serving)  # fmt: skip
             ax.set_title(f"{dataset}, d = {dim}", fontsize=8)
             ax.set_ylabel(label, fontsize=8)
             ax.set_xlabel("number of producers", fontsize=8)
@@ -474,13 +427,7 @@ def compare_figure(curves: pd.DataFrame):
     sim = curves[curves["revision"] == "simultaneous"] if "revision" in curves else curves[:0]
     servings = serving_order(main["serving"].unique())
     columns = len(servings) + (1 if len(sim) else 0)
-    fig, axes = plt.subplots(
-        len(COMPARE_METRICS),
-        columns,
-        squeeze=False,
-        layout="constrained",
-        figsize=(4.3 * columns, 2.6 * len(COMPARE_METRICS)),
-    )
+    fig, axes = _grid(len(COMPARE_METRICS), columns, 4.3, 2.6)
     learners = [name for name in LEARNERS if name in set(main["learner"])]
     colours = dict(
         zip(learners, plt.rcParams["axes.prop_cycle"].by_key()["color"] * 2, strict=False)
