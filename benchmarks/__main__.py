@@ -22,6 +22,17 @@ BLAS settings: single-env simplex steps per second with the envs' BLAS cap (one 
 step, the default) and without it (``RECSYS_EQ_BLAS_THREADS=none``), each on an idle machine
 and beside a neighbour process that keeps a core busy with NumPy products.
 
+Equilibrium analysis: seconds of the lattice enumeration, the response graph, the symmetric
+mixed equilibrium and the platform-design study; the enumeration against the per-vector check
+of ``pure_nash_equilibria``, timed on 2,000 count vectors and extrapolated.
+
+NMF at Amazon scale: the paper's embedding protocol (5-fold NMF, scikit-surprise) on a generated
+ratings file with the Amazon Digital Music file's size and shape (``benchmarks/ratings.py``),
+through the real loader; seconds and peak memory (no baseline: it is what a user waits).
+
+``--write`` merges the rows into ``benchmarks/results.json`` and regenerates
+``benchmarks/RESULTS.md`` and the README's benchmark block from that file.
+
 Every case runs in its own process; its peak memory (max RSS) is read after the fast run,
 before the naive one starts.
 """
@@ -129,6 +140,7 @@ CASES += [
     Case("graph-1000-d10-n10-softmax1", "analysis", 1000, 10, 10),
     Case("mixed-1000-d5-n20-softmax1", "analysis", 1000, 5, 20),
     Case("design-movielens-d10-n50", "analysis", 0, 10, 50, population="movielens-nmf"),
+    Case("nmf-amazon-1.58M-d10", "nmf", 0, 10, 0, population="amazon-shaped"),
 ]
 QUICK = [
     Case("brd-2k-d10-n30-softmax1", "dynamics", 2_000, 10, 30),
@@ -438,6 +450,33 @@ def run_analysis(case: Case, steps: int) -> dict:
     return row
 
 
+def run_nmf(case: Case, steps: int) -> dict:
+    """The paper's embedding protocol (5-fold NMF) on a generated file of the Amazon Digital
+    Music shape and size, through the real loader: read, check, factorise, cache."""
+    import tempfile
+
+    import recsys_eq_env as rq
+
+    from .ratings import AMAZON_RATINGS, write_amazon_csv
+
+    with tempfile.TemporaryDirectory() as folder:
+        raw = write_amazon_csv(Path(folder) / "amazon-digital-music" / "Digital_Music.csv")
+        before = _peak_mb()
+        start = time.perf_counter()
+        users = rq.load_users(
+            "amazon-digital-music", case.dim, 13, data_home=folder, cache_home=folder
+        )
+        seconds = time.perf_counter() - start
+        size_mb = raw.stat().st_size / 2**20
+    return {
+        "population": f"Amazon-shaped ratings ({AMAZON_RATINGS:,}, {size_mb:.0f} MB CSV)",
+        "seconds": seconds,
+        "result": f"{len(users):,} users embedded",
+        "peak_mb": _peak_mb(),
+        "peak_before_mb": before,
+    }
+
+
 def run_blas(case: Case, steps: int) -> dict:
     users, population = users_for(case)
     return {
@@ -500,11 +539,11 @@ def format_table(rows) -> str:
                 f"{r['single_producer_steps_per_s']:,.0f} ({base}) | {r['ratio']:,.1f}x "
                 f"| {r['peak_mb']:,.0f} |"
             )
-    studies = [r for r in rows if r["kind"] == "analysis"]
+    studies = [r for r in rows if r["kind"] in ("analysis", "nmf")]
     if studies:
         lines += [
             "",
-            "| equilibrium analysis | seconds | what it found | per-vector enumeration "
+            "| analysis and data | seconds | what it found | per-vector enumeration "
             "(extrapolated) | peak memory (MB) |",
             "|---|---|---|---|---|",
         ]
@@ -537,6 +576,7 @@ def _one(name: str, repeats: int, steps: int) -> dict:
         "training": lambda: run_training(case, steps),
         "blas": lambda: run_blas(case, steps),
         "analysis": lambda: run_analysis(case, steps),
+        "nmf": lambda: run_nmf(case, steps),
     }[case.kind]
     return {"case": case.name, "kind": case.kind, **runner(), "config": asdict(case)}
 
@@ -557,11 +597,21 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--steps", type=int, default=2000, help="env steps per case")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--write",
+        action="store_true",
+        help=(
+            "merge the results (by case) into benchmarks/results.json, regenerate "
+            "benchmarks/RESULTS.md and the README's benchmark block from it"
+        ),
+    )
     parser.add_argument("--in-process", dest="child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:  # one case, in this (fresh) process: print its result as JSON
         print(json.dumps(_one(args.child, args.repeats, args.steps)))
         return 0
+    if args.write and (args.quick or any(c.name == n for c in QUICK for n in args.case or ())):
+        parser.error("--write records the real cases; the --quick cases are a smoke test")
     cases = QUICK if args.quick else CASES
     if args.case:
         cases = [c for c in CASES + QUICK if c.name in args.case]
@@ -598,19 +648,115 @@ def main(argv=None) -> int:
         rows.append(json.loads(output.stdout.strip().splitlines()[-1]))
         print(f"done: {case.name}", flush=True)
     print(format_table(rows))
+    for line in target_lines(rows):
+        print(line)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+    if args.write:
+        write_results(rows)
+    return 0
+
+
+def target_lines(rows) -> list[str]:
+    """One line per target the rows measure: the number, the bound, met or not."""
+    lines = []
     for name, (metric, bound) in [*TARGETS.items(), *ABSOLUTE.items()]:
         row = next((r for r in rows if r["case"] == name), None)
         if row is not None:
             at_least = metric not in ("fast_s", "seconds")
             ok = row[metric] >= bound if at_least else row[metric] <= bound
-            print(
+            lines.append(
                 f"target {name}: {metric} {row[metric]:,.2f} (target "
                 f"{'>=' if at_least else '<='} {bound:,g}) "
                 f"{'met' if ok else 'NOT met'}"
             )
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=1))
-    return 0
+    return lines
+
+
+# ---------------------------------------------------------------------- committed results
+HERE = Path(__file__).resolve().parent
+RESULTS_JSON = HERE / "results.json"
+RESULTS_MD = HERE / "RESULTS.md"
+README = HERE.parent / "README.md"
+README_BEGIN, README_END = "<!-- benchmarks: begin -->", "<!-- benchmarks: end -->"
+
+
+def _machine() -> str:
+    import platform
+
+    import numpy as np
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, NumPy {np.__version__}"
+    )
+
+
+def render_results(rows) -> str:
+    """``benchmarks/RESULTS.md`` from the committed rows (every number comes from them)."""
+    machines = sorted({r.get("machine", "unrecorded") for r in rows})
+    dates = sorted(r["measured"] for r in rows if "measured" in r)
+    span = f"{dates[0]} to {dates[-1]}" if dates else "unrecorded dates"
+    lines = [
+        "# Benchmark results",
+        "",
+        "Generated by `python -m benchmarks --write` from `benchmarks/results.json`; do not edit.",
+        f"Measured {span} on: {'; '.join(machines)}.",
+        "Every ratio compares two implementations measured in the same process on the same",
+        "input; what each baseline is, is in `python -m benchmarks --help`.",
+        "",
+        format_table(rows),
+        "",
+        "## Against the targets in the issues",
+        "",
+        *[f"* {line.removeprefix('target ')}" for line in target_lines(rows)],
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def readme_block(rows) -> str:
+    """The README's benchmark block: the tables and the targets, from the same rows."""
+    return "\n".join(
+        [
+            format_table(rows),
+            "",
+            *[f"* {line.removeprefix('target ')}" for line in target_lines(rows)],
+        ]
+    )
+
+
+def write_results(rows, json_path=RESULTS_JSON, markdown=RESULTS_MD, readme=README) -> None:
+    """Merge ``rows`` (by case name, keeping the order of CASES) into the committed results and
+    regenerate the Markdown page and the README block from them."""
+    from recsys_eq_env._io import atomic_write_text
+
+    stamp = time.strftime("%Y-%m-%d")
+    machine = _machine()
+    old = json.loads(Path(json_path).read_text()) if Path(json_path).exists() else []
+    merged = {r["case"]: r for r in old}
+    for r in rows:
+        merged[r["case"]] = {**r, "measured": stamp, "machine": machine}
+    order = {c.name: i for i, c in enumerate(CASES + QUICK)}
+    kept = sorted(merged.values(), key=lambda r: order.get(r["case"], len(order)))
+    atomic_write_text(Path(json_path), json.dumps(kept, indent=1) + "\n")
+    atomic_write_text(Path(markdown), render_results(kept))
+    readme = Path(readme)
+    if readme.exists():
+        text = readme.read_text()
+        if README_BEGIN in text and README_END in text:
+            head, rest = text.split(README_BEGIN, 1)
+            _, tail = rest.split(README_END, 1)
+            new = f"{head}{README_BEGIN}\n{readme_block(kept)}\n{README_END}{tail}"
+            if new != text:
+                atomic_write_text(readme, new)
 
 
 if __name__ == "__main__":

@@ -354,3 +354,57 @@ def test_bad_dataset_arguments(tmp_path):
         rq.load_users("movielens-100k", 0, 5, data_home=tmp_path)
     with pytest.raises(TypeError, match="seed must be an integer"):
         rq.load_users("movielens-100k", 5, "five", data_home=tmp_path)
+
+
+@pytest.mark.slow
+def test_the_amazon_path_from_ratings_file_to_grid(tmp_path, monkeypatch):
+    """Issue 12: ratings file -> NMF -> grid, on a generated table of the Amazon file's shape
+    (the real file's user/item/rating proportions at 1/80 of its size; the full size is the
+    ``nmf-amazon-1.58M`` benchmark). The grid runs in this process (``--jobs 1``) so the
+    registry entry patched to the table's row count is the one it reads."""
+    import pandas as pd
+
+    from benchmarks.ratings import AMAZON_ITEMS, AMAZON_RATINGS, AMAZON_USERS, write_amazon_csv
+    from experiments.cli import main
+
+    scale = 80
+    n = AMAZON_RATINGS // scale
+    raw = write_amazon_csv(
+        tmp_path / "data" / "amazon-digital-music" / "Digital_Music.csv",
+        n_ratings=n,
+        n_users=AMAZON_USERS // scale,
+        n_items=AMAZON_ITEMS // scale,
+        seed=3,
+    )
+    spec = datasets.DATASETS["amazon-digital-music"]
+    small = datasets.DatasetInfo(
+        spec.name,
+        spec.description,
+        (datasets.RawFile(spec.files[0].path, spec.files[0].urls, rows=n, kind="amazon"),),
+    )
+    monkeypatch.setitem(datasets.DATASETS, "amazon-digital-music", small)
+    monkeypatch.setenv("RECSYS_EQ_CACHE", str(tmp_path / "cache"))
+    config = tmp_path / "amazon.yaml"
+    config.write_text(
+        "n_users: 1000\nmax_iter: 500\nbase_seed: 1\ndatasets: [amazon-digital-music]\n"
+        "dims: [3]\nn_producers: [2, 6]\nembedding_seeds: [13]\n"
+        "exp1:\n  runs_per_cell: 2\n  serving: [{rule: softmax, temperature: 1.0}]\n"
+        "exp2:\n  runs_per_cell: 1\n"
+        "  serving: [{rule: softmax, temperature: 0.1}, {rule: linear}]\n"
+        "certify:\n  datasets: [amazon-digital-music]\n  n_users: 1000\n  dims: [3]\n"
+        "  n_producers: [2]\n  embedding_seeds: [13]\n  starts: 2\n"
+    )
+    out = tmp_path / "out"
+    common = ["--config", str(config), "--out", str(out), "--jobs", "1", "--no-progress"]
+    common += ["--data-home", str(raw.parents[1])]
+    assert main(["exp2", *common]) == 0
+    table = pd.read_parquet(out / "exp2.parquet")
+    assert set(table["dataset"]) == {"amazon-digital-music"} and len(table) == 4
+    assert table["converged"].all()
+    # the population is the NMF embedding of the file: users who rated in the last fold's
+    # training set, L1-normalised rows, cached for the next run
+    users = rq.load_users("amazon-digital-music", 3, 13, progress=False)
+    assert 0.5 * AMAZON_USERS // scale < len(users) <= AMAZON_USERS // scale
+    np.testing.assert_allclose(users.sum(axis=1), 1.0)
+    assert datasets.is_cached("amazon-digital-music", 3, 13)
+    assert set(table["n_users"]) == {len(users)}
