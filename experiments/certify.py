@@ -170,12 +170,41 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
         table = table.rename(columns={"utility": "utility_value"})
         table = table.assign(utility="engagement", equilibrium="basis", check="search")
     order = {label: i for i, label in enumerate(serving_order(table["serving"].unique()))}
-    value = "utility_value"
+    table = table[table["equilibrium"] != "none"]  # runs that reached none: nothing to check
     grouped = table.groupby(["utility", "equilibrium", "serving"])
-    out = pd.DataFrame(
+    out = _summary(grouped)
+    return out.sort_index(
+        key=lambda idx: idx.map(lambda v: order.get(v, v) if idx.name == "serving" else v)
+    )
+
+
+#: What identifies one sampled equilibrium (a run of a cell).
+EQUILIBRIUM = ["dataset", "n_users", "dim", "n_producers", "embedding_seed", "serving", "run"]
+
+
+def summarise_populations(table: pd.DataFrame) -> pd.DataFrame:
+    """Per utility, kind of equilibrium and population (dataset, users, dim, n), over every
+    serving rule: the same columns as :func:`summarise`."""
+    if table.empty or "utility_value" not in table.columns:
+        return pd.DataFrame()
+    table = table[table["equilibrium"] != "none"]
+    keys = ["utility", "equilibrium", "dataset", "n_users", "dim", "n_producers"]
+    return _summary(table.groupby(keys)).drop(columns=["max vertex gain (rel.)"])
+
+
+def unreached(table: pd.DataFrame) -> pd.DataFrame:
+    """The sampled runs whose dynamics reached no equilibrium within the budget."""
+    if table.empty or "equilibrium" not in table.columns:
+        return table.iloc[:0]
+    return table[table["equilibrium"] == "none"]
+
+
+def _summary(grouped) -> pd.DataFrame:
+    value = "utility_value"
+    return pd.DataFrame(
         {
             "equilibria": grouped.apply(
-                lambda g: g[["dim", "n_producers", "embedding_seed"]].drop_duplicates().shape[0],
+                lambda g: g[[c for c in EQUILIBRIUM if c in g.columns]].drop_duplicates().shape[0],
                 include_groups=False,
             ),
             "producers checked": grouped.size(),
@@ -189,9 +218,14 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
             "min peak of content": grouped["optimum_peak"].min(),
         }
     )
-    return out.sort_index(
-        key=lambda idx: idx.map(lambda v: order.get(v, v) if idx.name == "serving" else v)
-    )
 
 
-__all__ = ["best_continuous_deviation", "certify_one", "certify_specs", "run_certify", "summarise"]
+__all__ = [
+    "best_continuous_deviation",
+    "certify_one",
+    "certify_specs",
+    "run_certify",
+    "summarise",
+    "summarise_populations",
+    "unreached",
+]

@@ -122,6 +122,7 @@ def build_report(folder) -> Path:
         from .certify import summarise
 
         lines += _certify_section(tables["certify"], summarise(tables["certify"]))
+        lines += _certify_populations(tables["certify"])
     if "compare" in tables:
         lines += _learning_section(tables["compare"], tables.get("sweep"))
     if "welfare" in tables:
@@ -279,6 +280,10 @@ def _exp2_section(cells: pd.DataFrame) -> list[str]:
     return [*lines, ""]
 
 
+def _signed_share(value) -> str:
+    return DASH if pd.isna(value) else f"{value:+.2%}"
+
+
 def _disagreements_section(cells, disagreements, exp1_cells) -> list[str]:
     lines = ["## Where we and the authors disagree, largest first", ""]
     if disagreements is not None and len(disagreements):
@@ -292,7 +297,13 @@ def _disagreements_section(cells, disagreements, exp1_cells) -> list[str]:
             "|---|---|",
             *[f"| {reason} | {count:,} |" for reason, count in counts.items()],
             "",
-            "The 20 with the largest relative difference of average producer utility:",
+            (
+                f"The 20 of {len(disagreements)} with the largest"
+                if len(disagreements) > 20
+                else f"All {len(disagreements)}, by"
+            )
+            + " relative difference of average producer utility (— where a run did not "
+            "converge, so its utility is not an equilibrium's):",
             "",
             "| dataset | serving | dim | n | seed | ours | authors | producer utility rel. diff. "
             "| reason |",
@@ -302,7 +313,8 @@ def _disagreements_section(cells, disagreements, exp1_cells) -> list[str]:
             lines.append(
                 f"| {row['dataset']} | {row['serving']} | {row['dim']} | {row['n_producers']} "
                 f"| {row['embedding_seed']} | {row['ours_counts']} | {row['theirs_counts']} | "
-                f"{row['producer_utility_mean_relative_difference']:+.2%} | {row['reason']} |"
+                f"{_signed_share(row['producer_utility_mean_relative_difference'])} "
+                f"| {row['reason']} |"
             )
         lines.append("")
     else:
@@ -491,6 +503,42 @@ def _certify_section(table, summary):
                 "equilibria over basis vectors are not equilibria over the simplex."
             )
     return [*lines, ""]
+
+
+def _certify_populations(table) -> list[str]:
+    """The certificate per population and size (real data and large games included), and the
+    sampled runs that reached no equilibrium."""
+    from .certify import summarise_populations, unreached
+
+    summary = summarise_populations(table)
+    if summary.empty:
+        return []
+    names = ["utility", "equilibrium", "dataset", "users", "dim", "n"]
+    lines = [
+        "The same search per population and size, over every serving rule:",
+        "",
+        "| " + " | ".join(names) + " | " + " | ".join(summary.columns) + " |",
+        "|---" * (len(summary.columns) + len(names)) + "|",
+    ]
+    for index, row in summary.iterrows():
+        utility, equilibrium, dataset, users, dim, n = index
+        cells = [_cell(v) for v in row.to_numpy()]
+        head = [utility, equilibrium, dataset, f"{int(users):,}", str(dim), str(n)]
+        lines.append("| " + " | ".join(head + cells) + " |")
+    lines.append("")
+    missing = unreached(table)
+    if len(missing):
+        which = "; ".join(
+            f"{r['dataset']} {r['utility']} {r['serving']} dim {r['dim']} n {r['n_producers']} "
+            f"seed {r['embedding_seed']}"
+            for _, r in missing.iterrows()
+        )
+        lines += [
+            f"{len(missing)} sampled run(s) reached no equilibrium within the iteration budget "
+            f"and are not certified: {which}.",
+            "",
+        ]
+    return lines
 
 
 def _learning_section(curves: pd.DataFrame, sweep: pd.DataFrame | None = None):
@@ -838,9 +886,18 @@ def readme_summary(folder) -> str:
         )
     stages = record.get("stages", {})
     if stages:
+        study = {k: v for k, v in stages.items() if k.startswith(("compare", "sweep"))}
+        analysis = {k: v for k, v in stages.items() if k.startswith(("welfare", "design"))}
+        grid = sum(v for k, v in stages.items() if k not in study and k not in analysis)
+        parts = [f"the paper's grid (embeddings, experiments, certify, figures) {_duration(grid)}"]
+        if study:
+            parts.append(f"the learning study {_duration(sum(study.values()))}")
+        if analysis:
+            parts.append(f"welfare and design {_duration(sum(analysis.values()))}")
         bullets.append(
-            f"Time: {_duration(sum(stages.values()))} over every recorded stage on "
-            f"{record.get('machine', 'this machine')} (stage times in the report)."
+            f"Time on {record.get('machine', 'this machine')}: "
+            + ", ".join(parts)
+            + " (every stage in the report)."
         )
     return "\n".join(f"* {b}" for b in bullets)
 

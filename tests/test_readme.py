@@ -37,3 +37,13 @@ def test_readme_examples_print_what_they_say():
         result = runner.run(test, clear_globs=False)
         namespace = test.globs
         assert result.failed == 0, f"README block {i} printed something else (see above)"
+
+
+def test_readme_reproduction_summary_is_generated_from_the_committed_tables():
+    """Every number in the README's reproduction summary comes from reproduction/ by code."""
+    from experiments.report import README_BEGIN, README_END, readme_summary
+
+    folder = README.parent / "reproduction"
+    block = README.read_text().split(README_BEGIN, 1)[1].split(README_END, 1)[0]
+    assert block.strip() == readme_summary(folder).strip()
+    assert block.count("\n* ") >= 4, "the summary lost its findings"
