@@ -47,6 +47,8 @@ MAX_WORK = 5e12
 CHUNK = 4096
 #: Opponents' count vectors above which expectations over them are sampled, not exact.
 EXACT_OPPONENTS = 300_000
+#: Replicator steps between attempts to finish with the root finder.
+REFINE_EVERY = 250
 
 
 # ---------------------------------------------------------------------- the lattice pass
@@ -336,7 +338,7 @@ def _find_cycle(graph, labels, component, counts) -> list:
 # ---------------------------------------------------------------------- mixed equilibria
 def _log_multinomial(counts: np.ndarray, shares: np.ndarray, total: int) -> np.ndarray:
     """log of the multinomial probability of each count vector (rows) under ``shares``."""
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):  # a root finder's trial may go < 0
         log_shares = np.log(shares)
     terms = np.multiply(counts, log_shares, out=np.zeros(counts.shape), where=counts > 0)
     return gammaln(total + 1) - gammaln(counts + 1).sum(axis=1) + terms.sum(axis=1)
@@ -443,7 +445,8 @@ def symmetric_mixed_equilibrium(
     x = np.clip(x, 1e-12, None)
     x /= x.sum()
     iterations = 0
-    scale = 1.0 / max(float(opponents.expected(np.full(dim, 1.0 / dim))[0].max()), 1e-300)
+    top = max(float(opponents.expected(np.full(dim, 1.0 / dim))[0].max()), 1e-300)
+    scale = 1.0 / top
     while iterations < max_iter:  # discrete replicator dynamics
         iterations += 1
         f = opponents.expected(x)[0] * scale
@@ -452,6 +455,13 @@ def symmetric_mixed_equilibrium(
         x = new
         if converged:
             break
+        if opponents.exact and iterations % REFINE_EVERY == 0:
+            # Near a face the replicator crawls (a feature earning 1e-4 less decays by 1e-4
+            # per step): try the root finder on the support it suggests, keep it if exact.
+            y = _refine(opponents, x, tol)
+            if _regret(opponents, y) <= tol * top:
+                x = y
+                break
     if opponents.exact:
         x = _refine(opponents, x, tol)
     f, bound = opponents.expected(x)
@@ -478,33 +488,57 @@ def _replace(result, **changes):
     return replace(result, **changes)
 
 
+def _regret(opponents: _Opponents, y: np.ndarray) -> float:
+    """Best feature's expected utility minus the mixture's, per producer (inf if not a
+    distribution)."""
+    if not np.isfinite(y).all() or y.min() < 0 or not np.isclose(y.sum(), 1.0):
+        return math.inf
+    f = opponents.expected(y)[0]
+    return float(f.max() - y @ f)
+
+
 def _refine(opponents: _Opponents, x: np.ndarray, tol: float) -> np.ndarray:
-    """Solve equal expected utility on the support; fix the support until consistent."""
+    """Solve "equal expected utility on the support" and fix the support until consistent.
+
+    Starts from the support the replicator suggests (shares above 1e-7). A solution with a
+    negative share drops that feature; a failed solve drops the support's feature that earns
+    least at ``x`` (the one the replicator is removing); a feature off the support that earns
+    more joins it. Every candidate is scored by its exact regret, and the best one found
+    (``x`` itself included) is returned, so the refinement never makes ``x`` worse.
+    """
     dim = x.size
+    f_x = opponents.expected(x)[0]
+    best, best_regret = x, _regret(opponents, x)
     support = [int(j) for j in np.flatnonzero(x > 1e-7)]
-    for _ in range(2 * dim):
+    seen = set()
+    for _ in range(3 * dim):
+        if not support or tuple(support) in seen:
+            break
+        seen.add(tuple(support))
         if len(support) == 1:
-            y = np.zeros(dim)
+            y, solved = np.zeros(dim), True
             y[support[0]] = 1.0
         else:
-            y = _solve_support(opponents, x, support, tol)
-        f = opponents.expected(y)[0]
+            y, solved = _solve_support(opponents, x, support, tol)
+        regret = _regret(opponents, y)
+        if regret < best_regret:
+            best, best_regret = y, regret
         negative = [j for j in support if y[j] < 0]
         if negative:
             support.remove(min(negative, key=lambda j: y[j]))
-            x = np.clip(y, 0, None)
-            x /= x.sum()
             continue
+        if not solved:
+            support.remove(min(support, key=lambda j: f_x[j]))
+            continue
+        f = opponents.expected(y)[0]
         on = f[support].max()
         outside = [j for j in range(dim) if j not in support and f[j] > on * (1 + 1e-12)]
         if outside:
-            support.append(max(outside, key=lambda j: f[j]))
-            support.sort()
-            x = np.clip(y, 1e-6, None)
-            x /= x.sum()
+            support = sorted([*support, max(outside, key=lambda j: f[j])])
+            x = np.clip(y, 1e-6, None) / np.clip(y, 1e-6, None).sum()
             continue
-        return np.clip(y, 0.0, None) / np.clip(y, 0.0, None).sum()
-    return x
+        break
+    return np.clip(best, 0.0, None) / np.clip(best, 0.0, None).sum()
 
 
 def _solve_support(opponents, x, support, tol):
@@ -528,8 +562,12 @@ def _solve_support(opponents, x, support, tol):
         d = full[:, 1:] - full[:, [0]]
         return d[rest] - d[[anchor]]
 
-    solution = optimize.root(equations, x[rest], jac=jacobian, method="hybr", options={"xtol": tol})
-    return unpack(solution.x)
+    start = x[rest] / max(x[support].sum(), 1e-300)
+    solution = optimize.root(equations, start, jac=jacobian, method="hybr", options={"xtol": tol})
+    y = unpack(solution.x)
+    scale = max(float(np.abs(opponents.expected(np.clip(y, 0, None))[0]).max()), 1e-300)
+    residual = np.abs(equations(solution.x)).max() if np.isfinite(y).all() else np.inf
+    return y, bool(solution.success and residual <= 1e-9 * scale)
 
 
 def _continuous_gain(game, opponents, x, f) -> float:
@@ -681,3 +719,60 @@ def _local_search(game: EngagementGame, seed, starts: int = 8):
         if value > best_value:
             best_value, best_counts = float(value), counts
     return best_value, best_counts
+
+
+# ---------------------------------------------------------------------- outside oracles
+#: Basis-vector profiles above which the normal form is not built (d ** n payoff entries).
+MAX_NORMAL_FORM = 1_000_000
+
+
+def normal_form(game: EngagementGame) -> np.ndarray:
+    """The game over basis vectors as a normal-form payoff tensor.
+
+    ``payoffs[i][a_1, ..., a_n]`` is producer ``i``'s utility when producer ``j`` plays basis
+    vector ``a_j``: shape ``(n, d, ..., d)``, d ** n profiles, for small games only (a
+    ValueError above 1,000,000 profiles). Built from the count-vector utilities ``U(c)``, as
+    everything else here, so a disagreement with a solver of the tensor is a disagreement
+    with them.
+    """
+    n, d = game.n_producers, game.dim
+    if d**n > MAX_NORMAL_FORM:
+        raise ValueError(
+            f"game has {d}^{n} = {d**n:,} basis-vector profiles; the normal form is built for "
+            f"at most {MAX_NORMAL_FORM:,}"
+        )
+    profiles = np.array(np.unravel_index(np.arange(d**n), (d,) * n)).T  # (d^n, n)
+    counts = np.zeros((len(profiles), d), dtype=np.int64)
+    for j in range(n):
+        np.add.at(counts, (np.arange(len(profiles)), profiles[:, j]), 1)
+    lattice = Lattice(n, d)
+    ranks = lattice.rank(counts)
+    unique, inverse = np.unique(ranks, return_inverse=True)
+    per_count = _utilities(game, lattice.unrank(unique))  # (m, d): U(c)[a]
+    payoffs = per_count[inverse[:, None], profiles]  # (d^n, n): producer j's utility
+    return payoffs.T.reshape((n,) + (d,) * n)
+
+
+def to_gambit(game: EngagementGame, title: str | None = None):
+    """The game over basis vectors as a ``pygambit.Game`` (the ``gametheory`` extra).
+
+    Strategies of every player are the ``d`` basis vectors, labelled ``e0 .. e{d-1}``; payoffs
+    are :func:`normal_form` (floats). Gambit's solvers (``pygambit.nash.enumpure_solve``,
+    ``enummixed_solve``, ``logit_solve``, ...) then apply to it.
+    """
+    try:
+        import pygambit
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "to_gambit needs pygambit: pip install 'recsys-eq-env[gametheory]'"
+        ) from exc
+    payoffs = normal_form(game)
+    result = pygambit.Game.from_arrays(
+        *payoffs,
+        title=title
+        or f"engagement game: {game.n_producers} producers, {game.dim} features, {game.rule}",
+    )
+    for player in result.players:
+        for k, strategy in enumerate(player.strategies):
+            strategy.label = f"e{k}"
+    return result

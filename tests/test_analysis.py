@@ -151,3 +151,16 @@ def test_analysis_refuses_work_above_its_bounds():
         analysis.pure_equilibria(game, max_work=1e9)
     with pytest.raises(ValueError, match=r"10,015,005 count vectors .* more than max_size"):
         analysis.response_graph(game)
+
+
+def test_a_mixed_equilibrium_next_to_a_face_is_found_exactly():
+    """The benchmark's game (1,000 uniform users, seed 1, d = 5, n = 20, softmax 1): one
+    feature earns 1e-4 less than the rest, so the replicator crawls towards the face without
+    it (it stopped at nash_conv 6.5e-6 after 20,000 steps); the root finder on the face gives
+    the exact equilibrium with that feature's share 0."""
+    game = rq.EngagementGame(rq.synthetic_users("uniform", 1000, 5, seed=1), 20)
+    mixed = analysis.symmetric_mixed_equilibrium(game, certify=False)
+    assert mixed.nash_conv <= 1e-9 * mixed.expected.max()
+    assert mixed.shares[3] == 0.0 and (np.delete(mixed.shares, 3) > 0.05).all()
+    assert mixed.expected[3] < mixed.expected.max() - 1e-4
+    assert mixed.iterations < 20_000
