@@ -340,6 +340,15 @@ class EngagementGame:
             )
         return work
 
+    def _deviation_work(self):
+        """This thread's buffers for the mixed-profile deviation table (one env step each)."""
+        work = getattr(self._local, "deviations", None)
+        if work is None:
+            work = self._local.deviations = serving.deviation_workspace(
+                self.n_producers, self.dim, self.n_users
+            )
+        return work
+
     @property
     def _users_t(self) -> np.ndarray:
         """The users feature-major (dim, n_users), built on first use (read-only, shared)."""
@@ -361,7 +370,7 @@ class EngagementGame:
         """(utilities (n,), basis deviation table (n, dim)) of a validated profile, sharing one
         score matrix where the rule allows (an env step with regrets needs both)."""
         both = serving.utilities_and_deviations(
-            self._users_t, S, self.rule, self.temperature, self.utility
+            self._users_t, S, self.rule, self.temperature, self.utility, self._deviation_work()
         )
         if both is not None:
             return both

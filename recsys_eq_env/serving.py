@@ -176,7 +176,9 @@ def all_deviation_utilities(users_t, profile, rule, temperature=1.0, utility="en
     return None if both is None else both[1]
 
 
-def utilities_and_deviations(users_t, profile, rule, temperature=1.0, utility="engagement"):
+def utilities_and_deviations(
+    users_t, profile, rule, temperature=1.0, utility="engagement", work=None
+):
     """((n,) utilities, (n, dim) deviation table) of a profile, from one score matrix.
 
     Row ``i`` of the table is producer ``i``'s utility at every basis vector, others fixed.
@@ -187,28 +189,36 @@ def utilities_and_deviations(users_t, profile, rule, temperature=1.0, utility="e
     (subtracting a producer's own term from the total could); the same terms give every
     producer's own utility. Returns None where that does not apply (other rules, fewer than two
     producers, or users whose score range over ``690 * temperature`` would underflow): use
-    :func:`deviation_probabilities` per producer then.
+    :func:`deviation_probabilities` per producer then. ``work``: three (n, n_users) and three
+    (dim, n_users) buffers, reused across calls (fresh large temporaries cost page faults on
+    first touch: most of a step's time without them).
     """
     n = profile.shape[0]
     if rule not in ("softmax", "linear") or n < 2:
         return None
     engaged = utility == "engagement"
-    scores = profile @ users_t  # (n, n_users)
+    if work is None:
+        work = deviation_workspace(n, *users_t.shape)
+    big_a, big_b, rest, small_a, small_b, buffer = work
+    scores = np.matmul(profile, users_t, out=big_a)  # (n, n_users)
     if rule == "softmax":
         shift = np.maximum(scores.max(axis=0), users_t.max(axis=0))
         low = np.minimum(scores.min(axis=0), users_t.min(axis=0))
         if ((shift - low) >= 690.0 * temperature).any():
             return None
-        terms = np.exp((scores - shift) / temperature)
-        cand = np.exp((users_t - shift) / temperature)  # (dim, n_users)
-        weight = users_t * cand if engaged else cand
+        terms = np.subtract(scores, shift, out=big_b)
+        terms /= temperature
+        np.exp(terms, out=terms)
+        cand = np.subtract(users_t, shift, out=small_a)  # (dim, n_users)
+        cand /= temperature
+        np.exp(cand, out=cand)
+        weight = np.multiply(users_t, cand, out=small_b) if engaged else cand
     else:
         terms, cand = scores, users_t
-        weight = users_t * users_t if engaged else users_t
+        weight = np.multiply(users_t, users_t, out=small_b) if engaged else users_t
     # The others of each producer: exclusive prefix and suffix sums down the producer axis,
     # shifted rather than subtracted (a producer's own term can dwarf the others').
     # (Running sums row by row: a cumsum down axis 0 strides through memory and is slower.)
-    rest = np.empty_like(terms)
     rest[0] = 0.0
     for i in range(1, n):
         np.add(rest[i - 1], terms[i - 1], out=rest[i])
@@ -219,12 +229,14 @@ def utilities_and_deviations(users_t, profile, rule, temperature=1.0, utility="e
     # Own utilities: p_i = terms_i / total (linear: zero-affinity users are served uniformly).
     positive = total > 0
     inverse = np.divide(1.0, total, out=np.zeros_like(total), where=positive)
-    mine = terms * scores if engaged else terms
+    if engaged:
+        mine = np.multiply(terms, scores, out=big_b)
+    else:
+        mine = terms
     utilities = mine @ inverse
     if rule == "linear" and not engaged:
         utilities += (~positive).sum() / n
     out = np.empty((n, users_t.shape[0]))
-    buffer = np.empty_like(cand)  # one buffer for every producer: no fresh temporaries
     fill = 0.0 if engaged else 1.0 / n  # linear: users with zero affinity to everybody
     for i in range(n):
         den = np.add(cand, rest[i], out=buffer)
@@ -235,6 +247,13 @@ def utilities_and_deviations(users_t, profile, rule, temperature=1.0, utility="e
             p = np.divide(weight, den, out=den)
         out[i] = p.sum(axis=1)
     return utilities, out
+
+
+def deviation_workspace(n_producers: int, dim: int, n_users: int) -> tuple:
+    """Buffers for :func:`utilities_and_deviations`: three (n, n_users), three (dim, n_users)."""
+    return tuple(np.empty((n_producers, n_users)) for _ in range(3)) + tuple(
+        np.empty((dim, n_users)) for _ in range(3)
+    )
 
 
 def _rank_against(candidates, others, weights):
