@@ -16,7 +16,8 @@ Vector env throughput: producer-steps per second of ``vector_env(B, ...)`` with 
 against the single env (same settings, regrets off) measured in the same process.
 
 Training throughput: stable-baselines3 PPO on the vector env (``SB3VecEnv``) against the same
-PPO on the single env through SuperSuit, producer-steps per second of ``learn()``, same process.
+PPO (same settings, same rollout size) on the single env through SuperSuit, producer-steps per
+second of ``learn()``, same process; and of acting alone (policy forward pass and env step).
 
 BLAS settings: single-env simplex steps per second with the envs' BLAS cap (one thread inside a
 step, the default) and without it (``RECSYS_EQ_BLAS_THREADS=none``), each on an idle machine
@@ -49,13 +50,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-SHARED_ML = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "data"
-    / "embeddings"
-    / ("ml100k_nmf_dim5_seed5.npy")
-)
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_ML = SHARED_DATA / "embeddings" / "ml100k_nmf_dim5_seed5.npy"
 
 
 #: Fast dynamics runs are repeated until they fill this many seconds (at most MAX_REPEATS).
@@ -127,6 +123,7 @@ CASES += [
     Case("vector-10k-d10-n20-simplex-B64-float32-2threads", "vector", 10_000, 10, 20,
          num_envs=64, dtype="float32", threads=2, action_type="simplex", info_regrets=False),
     Case("train-ppo-2k-d5-n10", "training", 2_000, 5, 10, num_envs=64),
+    Case("act-ppo-2k-d5-n10", "training", 2_000, 5, 10, num_envs=64),
     *[
         Case(f"blas-10k-d10-n20-simplex-noregrets-cap{blas}{'-neighbour' if busy else ''}",
              "blas", 10_000, 10, 20, action_type="simplex", info_regrets=False, blas=blas,
@@ -230,35 +227,13 @@ def run_dynamics(case: Case, repeats: int) -> dict:
 def run_env(case: Case, steps: int) -> dict:
     import numpy as np
 
-    import recsys_eq_env as rq
     from recsys_eq_env import serving
 
     from .naive import naive_deviation_row
 
     users, population = users_for(case)
-    env = rq.parallel_env(
-        users=users,
-        n_producers=case.n_producers,
-        rule=case.rule,
-        temperature=case.temperature,
-        action_type=case.action_type,
-        revision=case.revision,
-        info_regrets=case.info_regrets,
-        max_cycles=10**9,
-    )
-    env.reset(seed=0)
-    spaces = [env.action_space(a) for a in env.possible_agents]
-    for i, space in enumerate(spaces):
-        space.seed(i)
-    batches = [
-        {a: s.sample() for a, s in zip(env.possible_agents, spaces, strict=True)}
-        for _ in range(steps)
-    ]
-    env.step(batches[0])  # warm-up
-    start = time.perf_counter()
-    for actions in batches:
-        env.step(actions)
-    fast = (time.perf_counter() - start) / steps
+    env = _single_env(users, case)
+    fast = 1.0 / _steps_per_second(env, steps)
     peak_mb = _peak_mb()
 
     # The same step, naively: full matrices for rewards, a rebuild per candidate for regrets.
@@ -300,8 +275,8 @@ def _random_steps(env_or_spaces, steps, seed=0):
     ]
 
 
-def _single_rate(users, case: Case, steps: int) -> float:
-    """Steps per second of the single env with random actions (regrets as the case says)."""
+def _single_env(users, case: Case):
+    """The single env of a case (episodes never end inside a benchmark)."""
     import recsys_eq_env as rq
 
     env = rq.parallel_env(
@@ -315,12 +290,22 @@ def _single_rate(users, case: Case, steps: int) -> float:
         max_cycles=10**9,
     )
     env.reset(seed=0)
+    return env
+
+
+def _steps_per_second(env, steps: int) -> float:
+    """Steps per second of ``env`` with pre-drawn random actions, after one warm-up step."""
     batches = _random_steps(env, steps)
     env.step(batches[0])
     start = time.perf_counter()
     for actions in batches:
         env.step(actions)
     return steps / (time.perf_counter() - start)
+
+
+def _single_rate(users, case: Case, steps: int) -> float:
+    """Steps per second of the single env with random actions (regrets as the case says)."""
+    return _steps_per_second(_single_env(users, case), steps)
 
 
 def run_vector(case: Case, steps: int) -> dict:
@@ -363,13 +348,20 @@ def run_vector(case: Case, steps: int) -> dict:
 
 
 def run_training(case: Case, steps: int) -> dict:
-    """SB3 PPO producer-steps per second: vector env against SuperSuit on the single env."""
+    """SB3 PPO producer-steps per second: the vector env against SuperSuit on the single env.
+
+    Like for like: the same PPO settings (4 epochs, 4 minibatches per rollout, the study's)
+    and the same rollout size in samples (B games x n producers x 8 steps against n
+    producers x 8B steps). ``act-`` cases time acting only, the part the env decides: the
+    policy's forward pass and the env step, through the same two VecEnvs (``learn`` adds
+    PPO's own gradient updates, the same work on both sides).
+    """
     import warnings
 
     import torch
 
     import recsys_eq_env as rq
-    from agents.sb3 import shared_ppo
+    from agents.sb3 import shared_ppo, shared_vec_env
     from recsys_eq_env.wrappers.sb3 import sb3_vec_env
 
     torch.set_num_threads(1)
@@ -377,18 +369,23 @@ def run_training(case: Case, steps: int) -> dict:
     users, population = users_for(case)
     game = rq.EngagementGame(users, case.n_producers)
     kwargs = dict(action_type="discrete", revision="one", observe_id=True, info_regrets=False)
-    total = 40_000
-    batch = case.num_envs * case.n_producers * 2
+    n_steps = 8
+    samples = case.num_envs * case.n_producers * n_steps  # per rollout, both sides
+    settings = dict(seed=0, batch_size=samples // 4, n_epochs=4)
     venv = sb3_vec_env(case.num_envs, game=game, max_cycles=100, **kwargs)
-    vec = shared_ppo(venv, seed=0, n_steps=8, batch_size=batch, n_epochs=10)
-    start = time.perf_counter()
-    vec.learn(total)
-    vector = vec.num_timesteps / (time.perf_counter() - start)
+    vec = shared_ppo(venv, n_steps=n_steps, **settings)
     env = rq.parallel_env(game=game, max_cycles=100, **kwargs)
-    single = shared_ppo(env, seed=0, n_steps=256, batch_size=case.n_producers * 512, n_epochs=10)
-    start = time.perf_counter()
-    single.learn(total // 4)
-    supersuit = single.num_timesteps / (time.perf_counter() - start)
+    single = shared_ppo(env, n_steps=n_steps * case.num_envs, **settings)
+    if case.name.startswith("act"):
+        vector = _acting_rate(vec, venv, 40 * case.num_envs * case.n_producers)
+        supersuit = _acting_rate(single, shared_vec_env(env), 4_000)
+    else:
+        start = time.perf_counter()
+        vec.learn(samples * 8)
+        vector = vec.num_timesteps / (time.perf_counter() - start)
+        start = time.perf_counter()
+        single.learn(samples * 2)
+        supersuit = single.num_timesteps / (time.perf_counter() - start)
     return {
         "population": population,
         "producer_steps_per_s": vector,
@@ -396,6 +393,19 @@ def run_training(case: Case, steps: int) -> dict:
         "ratio": vector / supersuit,
         "peak_mb": _peak_mb(),
     }
+
+
+def _acting_rate(model, vec, producer_steps: int) -> float:
+    """Producer-steps per second of ``model.predict`` + ``vec.step`` (public SB3 API)."""
+    observations = vec.reset()
+    actions, _ = model.predict(observations)
+    vec.step(actions)  # warm-up
+    done, start = 0, time.perf_counter()
+    while done < producer_steps:
+        actions, _ = model.predict(observations)
+        observations, *_ = vec.step(actions)
+        done += vec.num_envs
+    return done / (time.perf_counter() - start)
 
 
 def run_analysis(case: Case, steps: int) -> dict:
@@ -407,10 +417,12 @@ def run_analysis(case: Case, steps: int) -> dict:
     from recsys_eq_env import analysis
     from recsys_eq_env.lattice import Lattice
 
-    users, population = users_for(case)
     if case.name.startswith("design"):
         from experiments.design import design_study
         from experiments.populations import population as load
+
+        if SHARED_DATA.is_dir():  # the raw MovieLens file beside the project (tests, benchmarks)
+            os.environ.setdefault("RECSYS_EQ_DATA", str(SHARED_DATA))
 
         users = load("movielens-100k", 0, case.dim, 13)
         start = time.perf_counter()
@@ -419,6 +431,7 @@ def run_analysis(case: Case, steps: int) -> dict:
         best = table.loc[table["user_welfare_mean"].idxmax(), "serving"]
         return {"population": "movielens-100k (NMF, seed 13)", "seconds": seconds,
                 "result": f"{len(table)} rules; best {best}", "peak_mb": _peak_mb()}  # fmt: skip
+    users, population = users_for(case)
     game = rq.EngagementGame(users, case.n_producers, case.rule, case.temperature)
     start = time.perf_counter()
     if case.name.startswith("equilibria"):
@@ -615,7 +628,7 @@ def main(argv=None) -> int:
     cases = QUICK if args.quick else CASES
     if args.case:
         cases = [c for c in CASES + QUICK if c.name in args.case]
-    rows = []
+    rows, failed = [], []
     for case in cases:
         neighbour = None
         if case.neighbour:
@@ -637,7 +650,6 @@ def main(argv=None) -> int:
                 command,
                 capture_output=True,
                 text=True,
-                check=True,
                 env={**os.environ, "RECSYS_EQ_BLAS_THREADS": case.blas},
                 cwd=Path(__file__).resolve().parents[1],
             )
@@ -645,15 +657,23 @@ def main(argv=None) -> int:
             if neighbour is not None:
                 neighbour.kill()
                 neighbour.wait()
-        rows.append(json.loads(output.stdout.strip().splitlines()[-1]))
+        if output.returncode != 0:  # report it, keep the other cases' results
+            failed.append(case.name)
+            print(f"FAILED: {case.name}\n{output.stderr.strip()[-2000:]}", flush=True)
+            continue
+        row = json.loads(output.stdout.strip().splitlines()[-1])
+        rows.append(row)
+        if args.write:  # every finished case is saved at once: an interruption loses none
+            write_results([row])
         print(f"done: {case.name}", flush=True)
     print(format_table(rows))
     for line in target_lines(rows):
         print(line)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
-    if args.write:
-        write_results(rows)
+    if failed:
+        print(f"{len(failed)} case(s) failed: {', '.join(failed)}")
+        return 1
     return 0
 
 
@@ -703,12 +723,18 @@ def render_results(rows) -> str:
     """``benchmarks/RESULTS.md`` from the committed rows (every number comes from them)."""
     machines = sorted({r.get("machine", "unrecorded") for r in rows})
     dates = sorted(r["measured"] for r in rows if "measured" in r)
-    span = f"{dates[0]} to {dates[-1]}" if dates else "unrecorded dates"
+    span = (
+        "on unrecorded dates"
+        if not dates
+        else f"on {dates[0]}"
+        if dates[0] == dates[-1]
+        else f"from {dates[0]} to {dates[-1]}"
+    )
     lines = [
         "# Benchmark results",
         "",
         "Generated by `python -m benchmarks --write` from `benchmarks/results.json`; do not edit.",
-        f"Measured {span} on: {'; '.join(machines)}.",
+        f"Measured {span} on {'; '.join(machines)}.",
         "Every ratio compares two implementations measured in the same process on the same",
         "input; what each baseline is, is in `python -m benchmarks --help`.",
         "",

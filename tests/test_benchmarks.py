@@ -37,3 +37,49 @@ def test_quick_benchmark_prints_its_table(tmp_path, capsys):
     assert dynamics["same_moves"] and dynamics["speed-up"] > 1 and dynamics["peak_mb"] > 10
     assert env["steps_per_s"] > env["naive_steps_per_s"] > 0
     assert vector["producer_steps_per_s"] > 0 and vector["ratio"] > 1
+
+
+def _row(case, **numbers):
+    return {"case": case, "kind": "env", "population": "synthetic uniform", **numbers}
+
+
+def test_write_results_merges_by_case_and_regenerates_pages(tmp_path):
+    from benchmarks.__main__ import README_BEGIN, README_END, write_results
+
+    paths = dict(
+        json_path=tmp_path / "r.json", markdown=tmp_path / "R.md", readme=tmp_path / "README.md"
+    )
+    paths["readme"].write_text(f"intro\n{README_BEGIN}\nold\n{README_END}\noutro\n")
+    name = "env-10k-d10-n20-discrete-simultaneous-noregrets"
+    first = _row(name, steps_per_s=1500.0, naive_steps_per_s=100.0, **{"speed-up": 15.0})
+    first["peak_mb"] = 60.0
+    write_results([first], **paths)
+    other = {**first, "case": "env-10k-d10-n20-discrete-one"}
+    write_results([other], **paths)
+    rows = json.loads(paths["json_path"].read_text())
+    assert [r["case"] for r in rows] == [name, "env-10k-d10-n20-discrete-one"]  # CASES order
+    assert all(r["measured"] and r["machine"] for r in rows)
+    page = paths["markdown"].read_text()
+    assert f"| {name} | 1,500 |" in page
+    assert "steps_per_s 1,500.00 (target >= 2,000) NOT met" in page
+    readme = paths["readme"].read_text()
+    assert readme.startswith("intro\n") and readme.endswith("outro\n") and "old" not in readme
+    assert "NOT met" in readme
+
+
+def test_committed_results_are_what_the_pages_show():
+    """benchmarks/RESULTS.md and the README's block are generated from results.json."""
+    from benchmarks.__main__ import (
+        README,
+        README_BEGIN,
+        README_END,
+        RESULTS_JSON,
+        RESULTS_MD,
+        readme_block,
+        render_results,
+    )
+
+    rows = json.loads(RESULTS_JSON.read_text())
+    assert RESULTS_MD.read_text() == render_results(rows)
+    block = README.read_text().split(README_BEGIN, 1)[1].split(README_END, 1)[0]
+    assert block.strip() == readme_block(rows).strip()
