@@ -31,6 +31,8 @@ class Trajectory:
     truncated: bool
     #: (T + 1, n_producers, dim) profiles, when recorded.
     profiles: np.ndarray | None = field(default=None, repr=False)
+    #: The env's render() after reset and after every step, when recorded.
+    frames: list | None = field(default=None, repr=False)
 
     @property
     def steps(self) -> int:
@@ -43,7 +45,12 @@ class Trajectory:
 
 
 def rollout(
-    env, policies, seed=None, record_profiles: bool = False, deterministic: bool = True
+    env,
+    policies,
+    seed=None,
+    record_profiles: bool = False,
+    deterministic: bool = True,
+    record_frames: bool = False,
 ) -> Trajectory:
     """Run one episode of an :class:`recsys_eq_env.EngagementEnv` (parallel API).
 
@@ -51,7 +58,9 @@ def rollout(
     all agents (e.g. a shared-parameter SB3 model). As SB3's ``evaluate_policy`` does, every
     agent's recurrent ``state`` is threaded from one ``predict`` call to the next (one state
     per agent, also with a shared policy) and ``episode_start`` is True on the first step only;
-    ``deterministic`` is passed through.
+    ``deterministic`` is passed through. ``record_frames`` keeps ``env.render()`` of every
+    step (build the env with ``render_mode="rgb_array"`` for images,
+    :func:`recsys_eq_env.render.save_gif` animates them).
     """
     base = env.unwrapped
     if isinstance(policies, Mapping):
@@ -70,6 +79,7 @@ def rollout(
     first = infos[base.possible_agents[0]]
     counts, nash_conv = [first["counts"].copy()], [first.get("nash_conv")]
     profiles = [base.profile.copy()] if record_profiles else None
+    frames = [env.render()] if record_frames else None
     rewards, moved, moves = [], [], []
     terminated = truncated = False
     features = base.profile.argmax(axis=1)
@@ -103,6 +113,8 @@ def rollout(
         features = after
         if record_profiles:
             profiles.append(base.profile.copy())
+        if record_frames:
+            frames.append(env.render())
         terminated = any(terms.values())
         truncated = any(truncs.values())
     return Trajectory(
@@ -115,4 +127,5 @@ def rollout(
         terminated=bool(terminated),
         truncated=bool(truncated),
         profiles=None if profiles is None else np.array(profiles),
+        frames=frames,
     )

@@ -43,3 +43,38 @@ def bar_chart(user_dist, producer_dist, height: int = 240, bar: int = 12) -> np.
                 image[base - h : base, left + offset : left + offset + bar] = colour
     image[base, margin : width - margin] = 0  # axis line
     return image
+
+
+def save_gif(frames, path, fps: float = 4.0, scale: int = 2, hold: int = 6) -> None:
+    """Write ``rgb_array`` frames as an animated GIF (looping; the last frame held ``hold``
+    frames longer). Needs Pillow (a matplotlib dependency, so the ``experiments`` extra)."""
+    from PIL import Image
+
+    frames = [np.asarray(f) for f in frames]
+    if not frames:
+        raise ValueError("frames is empty: nothing to animate")
+    shapes = {f.shape for f in frames}
+    if len(shapes) != 1 or frames[0].ndim != 3 or frames[0].shape[2] != 3:
+        raise ValueError(f"frames must be (height, width, 3) images of one shape, got {shapes}")
+    if any(f.dtype != np.uint8 for f in frames):
+        raise ValueError("frames must be uint8 images (render_mode='rgb_array')")
+    if not (np.isfinite(fps) and fps > 0):
+        raise ValueError(f"fps must be a positive number, got {fps!r}")
+    if int(scale) != scale or scale < 1:
+        raise ValueError(f"scale must be a positive integer, got {scale!r}")
+    if int(hold) != hold or hold < 0:
+        raise ValueError(f"hold must be a non-negative integer, got {hold!r}")
+    scale, hold = int(scale), int(hold)
+    images = [
+        Image.fromarray(f).resize((f.shape[1] * scale, f.shape[0] * scale), Image.NEAREST)
+        for f in frames
+    ]
+    images += [images[-1]] * hold
+    images[0].save(
+        path,
+        save_all=True,
+        append_images=images[1:],
+        duration=int(1000 / fps),
+        loop=0,
+        optimize=True,
+    )

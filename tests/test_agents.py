@@ -129,6 +129,42 @@ def test_rollout_records_every_step():
     np.testing.assert_array_equal(again.rewards, trajectory.rewards)
 
 
+def test_rollout_records_frames_that_animate(tmp_path):
+    from PIL import Image
+
+    from recsys_eq_env.render import save_gif
+
+    users = rq.synthetic_users("skewed", 300, 4, seed=0)
+    env = rq.parallel_env(
+        users=users, n_producers=6, action_type="discrete", revision="one",
+        render_mode="rgb_array", max_cycles=30, terminate_at_equilibrium=True,
+    )  # fmt: skip
+    agent = BestResponseAgent(env.unwrapped.game, action_type="discrete")
+    agents = {a: agent for a in env.possible_agents}
+    trajectory = rollout(env, agents, seed=1, record_frames=True)
+    assert len(trajectory.frames) == trajectory.steps + 1
+    assert all(
+        f.dtype == np.uint8 and f.shape == trajectory.frames[0].shape for f in trajectory.frames
+    )
+    # the first frame shows the random start, the last the equilibrium: they differ
+    assert trajectory.terminated and (trajectory.frames[0] != trajectory.frames[-1]).any()
+    path = tmp_path / "dynamics.gif"
+    save_gif(trajectory.frames, path, fps=5, scale=2, hold=3)
+    with Image.open(path) as gif:
+        height, width = trajectory.frames[0].shape[:2]
+        assert gif.size == (2 * width, 2 * height)
+        assert gif.n_frames >= 2  # Pillow merges identical consecutive frames
+        gif.seek(gif.n_frames - 1)
+        last = np.asarray(gif.convert("RGB"))[::2, ::2]
+    np.testing.assert_array_equal(last, trajectory.frames[-1])
+    with pytest.raises(ValueError, match="frames is empty"):
+        save_gif([], path)
+    with pytest.raises(ValueError, match="fps"):
+        save_gif(trajectory.frames, path, fps=0)
+    with pytest.raises(ValueError, match="uint8"):
+        save_gif([f.astype(float) for f in trajectory.frames], path)
+
+
 def test_fixed_agents_keep_the_profile():
     users = rq.synthetic_users("uniform", 200, 3, seed=0)
     env = rq.parallel_env(users=users, n_producers=3, max_cycles=3, action_type="discrete")
