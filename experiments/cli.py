@@ -648,6 +648,9 @@ def _command(fallback: str) -> str:
 
 
 def main(argv=None) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")  # figures are written to files, never shown
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -2,15 +2,15 @@
 
 Where the authors' own tables (``experiments/paper/``) have the same cells, their numbers are
 drawn beside ours (dashed, or black outlines), so a figure is also a comparison.
+
+The functions return matplotlib figures and leave the backend alone, so they show inline in a
+notebook; the CLI selects the non-interactive Agg backend (it only writes files).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd

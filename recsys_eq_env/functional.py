@@ -131,14 +131,14 @@ def apply_assignment_requests(assignment, requested, revision: str, rng: np.rand
 class ObservationLayout:
     """What a producer observes, as one float32 vector, and how to read it back.
 
-    ======================  =================================  ===============================
-    slice                   ``observation="aggregate"``        ``observation="full"``
-    ======================  =================================  ===============================
-    ``[0, dim)``            own content                        own content
-    next                    others' content mass per feature   the profile, row by row (n*dim)
-    next (1 value)          own reward (utility x scale)       same
-    last n (``observe_id``) one-hot producer index             same
-    ======================  =================================  ===============================
+    ========================  =================================  ===============================
+    slice                     ``observation="aggregate"``        ``observation="full"``
+    ========================  =================================  ===============================
+    ``[0, dim)``              own content                        own content
+    next                      others' content mass per feature   the profile, row by row (n*dim)
+    next (1 value)            own reward (utility x scale)       same
+    last n (``observe_id``)   one-hot producer index             same
+    ========================  =================================  ===============================
     """
 
     n_producers: int

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 
+os.environ.setdefault("MPLBACKEND", "Agg")  # figures are drawn to files, never shown
 sys.path.insert(0, str(Path(__file__).parent))  # the naive reference in tests/reference.py
 
 settings.register_profile(
