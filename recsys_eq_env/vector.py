@@ -352,7 +352,8 @@ class VectorEngagementEnv:
         truncated = (self.steps >= single.max_cycles) & active
         rewards = self._utilities * self.layout.reward_scale
         rewards[restart] = 0.0
-        infos = self._infos(moved)
+        counts = self._current_counts()
+        infos = self._infos(moved, counts)
         ended = terminated | truncated
         self._finished = ended.copy()
         if mode == AutoresetMode.SAME_STEP and ended.any():
@@ -362,9 +363,10 @@ class VectorEngagementEnv:
             with blas_limit():
                 self._start(ended, {})
             self._finished[:] = False
-            for key, value in self._infos(moved).items():
+            counts = self._current_counts()
+            for key, value in self._infos(moved, counts).items():
                 infos[key] = value
-        return self._observations(), rewards, terminated, truncated, infos
+        return self._observations(counts), rewards, terminated, truncated, infos
 
     def _check_actions(self, actions):
         b, n, dim = self.num_envs, self.n_producers, self.dim
@@ -515,14 +517,23 @@ class VectorEngagementEnv:
         return users_t
 
     # ------------------------------------------------------------------ outputs
-    def _observations(self):
-        counts = None
-        if self._assignment is not None:
-            counts = _counts(self._assignment, self.dim).astype(np.float64)
+    def _current_counts(self):
+        """(B, dim) producers per feature (of each producer's peak feature), from the
+        assignment when every producer plays a basis vector (one bincount, no argmax)."""
+        features = self._assignment
+        if features is None:
+            features = self.profile.argmax(axis=2)
+        return _counts(features, self.dim)
+
+    def _observations(self, counts=None):
+        if self._assignment is None:
+            counts = None
+        elif counts is None:
+            counts = self._current_counts()
         return self.layout.observe(self.profile, self._utilities, counts)
 
-    def _infos(self, moved):
-        counts = _counts(self.profile.argmax(axis=2), self.dim)
+    def _infos(self, moved, counts=None):
+        counts = self._current_counts() if counts is None else counts
         infos = {"utility": self._utilities.copy(), "counts": counts, "moved": moved}
         single = self.single
         if single.info_regrets:
