@@ -80,19 +80,24 @@ METRICS = (
     "user_utility_mean",
 )
 SUCCESS = 1e-3  # nash_conv per user at which an evaluation episode counts as an equilibrium
+#: A trained learner's budget: exactly one of these. ``timesteps_per_producer``: every producer
+#: acts that many times (the budget grows as n). ``revisions_per_producer``: as many env steps as
+#: give every producer that many applied requests on average under one revision per step (one
+#: request applies per step, so n times that many steps: the budget grows as n squared).
+BUDGET_KEYS = ("timesteps_per_producer", "revisions_per_producer")
 #: Each learner's settings: the keys its block may hold (True: required).
 LEARNER_KEYS = {
     "hedge": {"steps": True, "learning_rate": True},
     "exponentiated_gradient": {"steps": True, "learning_rate": True},
     "logit_response": {"steps_per_producer": True, "temperature": True, "final_temperature": True},
-    "counterfactual_pg": dict.fromkeys(
-        ("timesteps_per_producer", "num_envs", "learning_rate", "entropy"), True
-    ),
+    "counterfactual_pg": {
+        **dict.fromkeys(BUDGET_KEYS, False),
+        **dict.fromkeys(("num_envs", "learning_rate", "entropy"), True),
+    },
     **{
         name: {
-            **dict.fromkeys(
-                ("timesteps_per_producer", "num_envs", "n_steps", "minibatches", "entropy"), True
-            ),
+            **dict.fromkeys(BUDGET_KEYS, False),
+            **dict.fromkeys(("num_envs", "n_steps", "minibatches", "entropy"), True),
             "ppo": False,
         }
         for name in PPO_LEARNERS
@@ -165,8 +170,17 @@ def load_study(source: str = "compare") -> StudyConfig:
                 values[key] = entry.number(key, positive=key != "entropy")
                 if key == "entropy" and values[key] < 0:
                     raise entry.error(f"must be >= 0, got {values[key]}", key)
+            elif key in BUDGET_KEYS:
+                if entry.has(key):
+                    values[key] = entry.int(key, minimum=1)
             else:
                 values[key] = entry.int(key, minimum=1)
+        budgets = [key for key in BUDGET_KEYS if key in values]
+        if keys.keys() & set(BUDGET_KEYS) and len(budgets) != 1:
+            raise entry.error(
+                f"needs exactly one of {' or '.join(BUDGET_KEYS)} (its training budget), "
+                f"got {budgets or 'neither'}"
+            )
         entry.done()
         learners[learner] = values
     block.done()
@@ -408,6 +422,13 @@ def _logit_response(ctx):
     )
 
 
+def producer_steps(cfg: dict, n_producers: int) -> int:
+    """A learner block's training budget in producer-steps for a game of n producers."""
+    if "revisions_per_producer" in cfg:
+        return cfg["revisions_per_producer"] * n_producers * n_producers
+    return cfg["timesteps_per_producer"] * n_producers
+
+
 def _trained(name, learner, learn, total, ctx: _Context, evaluate_kwargs):
     """Train in chunks between checkpoints, evaluating the deterministic policy at each."""
     done, trained = 0, 0.0
@@ -434,7 +455,7 @@ def _counterfactual_pg(ctx):
         max_cycles=10 * n,
         dtype=np.float32,
     )
-    total = cfg["timesteps_per_producer"] * n
+    total = producer_steps(cfg, n)
     _trained("counterfactual_pg", learner, lambda k: learner.learn(k), total, ctx, {})
 
 
@@ -458,7 +479,7 @@ def _shared(name, ctx, cfg, revision="one", observe_id=True, action_type="discre
     from agents.sb3 import EntropySchedule, shared_ppo
 
     n = ctx.game.n_producers
-    total = cfg["timesteps_per_producer"] * n
+    total = producer_steps(cfg, n)
     model = shared_ppo(
         _ppo_venv(ctx, cfg, revision, observe_id, action_type),
         seed=ctx.seed,
@@ -515,7 +536,7 @@ def _independent_ppo(ctx):
     )
     for model in learner.models.values():
         model.ent_coef = cfg["entropy"]
-    total = cfg["timesteps_per_producer"] * n
+    total = producer_steps(cfg, n)
 
     def learn(k):
         learner.learn(k // n)  # IndependentPPO counts joint steps of all games: producer-steps / n

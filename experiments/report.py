@@ -597,6 +597,18 @@ def _learning_section(curves: pd.DataFrame, sweep: pd.DataFrame | None = None):
         lines += ["|---" * (len(by_n.columns) + 1) + "|"]
         for learner, row in by_n.iterrows():
             lines.append(f"| {learner} | " + " | ".join(row.to_numpy()) + " |")
+    budget = _budget_by_producers(main)
+    if not budget.empty:
+        lines += [
+            "",
+            "Training budget per cell (producer-steps at the last checkpoint, the largest over "
+            "the cells of each n):",
+            "",
+        ]
+        lines += ["| learner | " + " | ".join(f"n = {n}" for n in budget.columns) + " |"]
+        lines += ["|---" * (len(budget.columns) + 1) + "|"]
+        for learner, row in budget.iterrows():
+            lines.append(f"| {learner} | " + " | ".join(f"{int(v):,}" for v in row) + " |")
     ppo = summary.loc[[name for name in ("shared_ppo", "independent_ppo") if name in summary.index]]
     if len(ppo):
         share = ppo["cells reached"].sum() / ppo["cells"].sum()
@@ -671,6 +683,18 @@ def _by_producers(main: pd.DataFrame) -> pd.DataFrame:
             for n, g in mine.groupby("n_producers")
         }
     return pd.DataFrame(table).T
+
+
+def _budget_by_producers(main: pd.DataFrame) -> pd.DataFrame:
+    """The producer-steps each trained learner got, per number of producers."""
+    from .compare import LEARNERS, STEP_UNITS
+
+    trained = [name for name in LEARNERS if STEP_UNITS.get(name) == "producer-steps"]
+    mine = main[main["learner"].isin(trained)]
+    if mine.empty:
+        return pd.DataFrame()
+    table = mine.groupby(["learner", "n_producers"])["step"].max().unstack("n_producers")
+    return table.reindex([name for name in trained if name in table.index])
 
 
 def _n_cells(table: pd.DataFrame) -> int:

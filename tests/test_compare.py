@@ -11,6 +11,7 @@ from experiments.compare import (
     final_table,
     learner_summary,
     load_study,
+    producer_steps,
     run_study,
 )
 
@@ -114,12 +115,34 @@ def test_compare_command_writes_figure_and_report(tiny, tmp_path, capsys):
     assert "compare:" in capsys.readouterr().out
 
 
+def test_budgets_in_revisions_grow_as_n_squared(tmp_path):
+    """One revision applies per step, so R applied requests per producer take R * n steps of
+    n producers each; a timesteps budget grows as n."""
+    path = tmp_path / "revisions.yaml"
+    path.write_text(TINY.replace("timesteps_per_producer: 300", "revisions_per_producer: 20"))
+    study = load_study(str(path))
+    assert study.learners["shared_ppo"]["revisions_per_producer"] == 20
+    assert "timesteps_per_producer" not in study.learners["independent_ppo"]
+    assert [producer_steps(study.learners["shared_ppo"], n) for n in (4, 10)] == [320, 2000]
+    assert producer_steps({"timesteps_per_producer": 300}, 10) == 3000
+
+
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
         ("eval_episodes: 2", "eval_episodes: 0", "eval_episodes must be >= 1"),
         ("minibatches: 2", "minibatches: 2\n    epochs: 3", "has unknown key 'epochs'"),
         ("learners: [best_response", "learners: [hedge", r"learners\[0\] must be one of"),
+        (
+            "timesteps_per_producer: 300\n",
+            "timesteps_per_producer: 300\n    revisions_per_producer: 20\n",
+            r"shared_ppo needs exactly one of timesteps_per_producer or revisions_per_producer",
+        ),
+        (
+            "{timesteps_per_producer: 300, ",
+            "{",
+            r"counterfactual_pg needs exactly one of .*got neither",
+        ),
     ],
 )
 def test_bad_studies_name_the_key(tmp_path, old, new, message):
