@@ -86,22 +86,30 @@ def action_for(content, action_type: str, dim: int | None = None):
 
 
 # ---------------------------------------------------------------------- revision
-def apply_requests(profile, content, wants, revision: str, rng: np.random.Generator):
-    """(new profile, moved) of one game: which requests apply under the revision rule.
+def differing_requests(profile, content, wants):
+    """(..., n) which requests differ from the producer's content (max-norm above
+    :data:`STAY_TOL`): only these can apply."""
+    return wants & (np.abs(content - profile).max(axis=-1) > STAY_TOL)
 
-    A request applies only if it differs from the producer's content (max-norm above
-    :data:`STAY_TOL`). ``"one"`` draws ``rng.permutation(n)`` every step, also when nobody
-    asks to move, exactly as :func:`recsys_eq_env.best_response_dynamics` draws its order.
-    """
-    differs = wants & (np.abs(content - profile).max(axis=-1) > STAY_TOL)
-    moved = np.zeros(profile.shape[0], dtype=bool)
+
+def revise(differs, revision: str, rng: np.random.Generator):
+    """(n,) which of one game's differing requests apply: all (``"simultaneous"``) or the
+    first requester in ``rng.permutation(n)`` (``"one"``, drawn every step, also when nobody
+    asks to move, exactly as :func:`recsys_eq_env.best_response_dynamics` draws its order)."""
     if revision == "simultaneous":
-        moved[:] = differs
-    else:
-        for i in rng.permutation(profile.shape[0]):
-            if differs[i]:
-                moved[i] = True
-                break
+        return differs.copy()
+    moved = np.zeros_like(differs)
+    order = rng.permutation(differs.shape[0])
+    first = np.flatnonzero(differs[order])
+    if first.size:
+        moved[order[first[0]]] = True
+    return moved
+
+
+def apply_requests(profile, content, wants, revision: str, rng: np.random.Generator):
+    """(new profile, moved) of one game: which requests apply under the revision rule
+    (:func:`differing_requests`, then :func:`revise`)."""
+    moved = revise(differing_requests(profile, content, wants), revision, rng)
     if not moved.any():
         return profile, moved
     new = profile.copy()
@@ -112,15 +120,7 @@ def apply_requests(profile, content, wants, revision: str, rng: np.random.Genera
 def apply_assignment_requests(assignment, requested, revision: str, rng: np.random.Generator):
     """(new assignment, moved) of one game whose producers all sit on basis vectors and ask for
     basis vectors (feature indices): :func:`apply_requests` on the count-vector path."""
-    differs = requested != assignment
-    moved = np.zeros(assignment.shape[0], dtype=bool)
-    if revision == "simultaneous":
-        moved[:] = differs
-    else:
-        for i in rng.permutation(assignment.shape[0]):
-            if differs[i]:
-                moved[i] = True
-                break
+    moved = revise(requested != assignment, revision, rng)
     if not moved.any():
         return assignment, moved
     return np.where(moved, requested, assignment), moved

@@ -56,7 +56,7 @@ from ._threads import blas_limit
 from .counts import strictly_improves
 from .dynamics import initial_assignment
 from .environment import EngagementEnv
-from .functional import STAY_TOL, requested_content
+from .functional import differing_requests, requested_content, revise
 
 __all__ = ["AutoresetMode", "VectorEngagementEnv", "vector_env"]
 
@@ -415,8 +415,7 @@ class VectorEngagementEnv:
             self.profile[rows, producers, self._assignment[rows, producers]] = 1.0
             return moved
         content, wants = requested_content(actions, self.action_type, self.dim)
-        differs = wants & (np.abs(content - self.profile).max(axis=2) > STAY_TOL)
-        differs &= active[:, None]
+        differs = differing_requests(self.profile, content, wants) & active[:, None]
         moved = self._revise(differs, active)
         self.profile[moved] = content[moved]
         self._sync_assignment()
@@ -428,12 +427,8 @@ class VectorEngagementEnv:
         if self.revision == "simultaneous":
             return differs
         moved = np.zeros_like(differs)
-        n = self.n_producers
         for b in np.flatnonzero(active):
-            order = self._rngs[b].permutation(n)
-            first = np.flatnonzero(differs[b, order])
-            if first.size:
-                moved[b, order[first[0]]] = True
+            moved[b] = revise(differs[b], self.revision, self._rngs[b])
         return moved
 
     # ------------------------------------------------------------------ evaluation
