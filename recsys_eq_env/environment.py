@@ -17,7 +17,6 @@ from pettingzoo.utils.conversions import parallel_to_aec
 
 from . import _checks
 from ._threads import blas_limit
-from .counts import strictly_improves
 from .dynamics import initial_assignment
 from .functional import (
     ACTION_TYPES,
@@ -27,6 +26,7 @@ from .functional import (
     ObservationLayout,
     action_for,
     action_space,
+    analyse_profile,
     apply_assignment_requests,
     apply_requests,
     episode_end,
@@ -454,35 +454,23 @@ class EngagementEnv(ParallelEnv):
 
     def _evaluate(self):
         """Utilities, regrets and the equilibrium flag of the current profile."""
-        game = self.game
-        assignment = self._assignment
-        if assignment is not None:
-            counts = np.bincount(assignment, minlength=self.dim)
-            if self.info_regrets or self.info_deviations:
-                analysis = game._analysis(counts, self.tol, self.deviations)
-                self._utilities = analysis.utilities[assignment]
-                self._regrets = analysis.regrets[assignment]
-                self._improvable = bool(analysis.improving.any())
-                if self.info_deviations:
-                    self._deviation_table = game._count_table(counts)[assignment]
-            else:
-                # Rewards alone need one pass over the users.
+        game, assignment = self.game, self._assignment
+        if not (self.info_regrets or self.info_deviations):  # rewards alone: one pass
+            if assignment is not None:
+                counts = np.bincount(assignment, minlength=self.dim)
                 self._utilities = game.oracle.utilities(counts)[assignment]
-            return
-        if not (self.info_regrets or self.info_deviations):
-            self._utilities = game._producer_utilities(self.profile)
-            return
-        utilities, table = game._utilities_and_deviations(self.profile)
-        self._utilities = utilities
-        if self.info_deviations:
-            self._deviation_table = table
-        if self.info_regrets:
-            if self.deviations == "simplex":
-                best = game._best_responses(self.profile, "simplex").value
             else:
-                best = table.max(axis=1)
-            self._regrets = np.maximum(best - utilities, 0.0)
-            self._improvable = bool(strictly_improves(best, utilities, self.tol).any())
+                self._utilities = game._producer_utilities(self.profile)
+            return
+        result = analyse_profile(
+            game, self.profile, assignment, self.tol, self.deviations,
+            self.info_regrets, self.info_deviations,
+        )  # fmt: skip
+        self._utilities = result.utilities
+        if result.regrets is not None:
+            self._regrets, self._improvable = result.regrets, result.improvable
+        if result.table is not None:
+            self._deviation_table = result.table
 
     def _counts(self) -> np.ndarray:
         return np.bincount(self.profile.argmax(axis=1), minlength=self.dim)

@@ -9,7 +9,8 @@ over these functions, so both step alike by construction:
 2. :func:`apply_requests`: a revision rule decides which requests apply (``"simultaneous"``:
    all; ``"one"``: the first requester in a uniformly random permutation drawn from the game's
    RNG, the paper's protocol);
-3. the game evaluates the new profile (utilities, and regrets when asked);
+3. the game evaluates the new profile: utilities, and with :func:`analyse_profile` the regrets,
+   the equilibrium flag and the deviation table when asked;
 4. :class:`ObservationLayout` turns profile and utilities into observations, and reads them
    back (the best-response agent decides from an observation alone);
 5. :func:`episode_end`: terminated at an equilibrium (when asked), truncated after
@@ -22,9 +23,12 @@ draws from one Generator per game, so a batch of games draws exactly what single
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import gymnasium
 import numpy as np
+
+from .counts import strictly_improves
 
 ACTION_TYPES = ("simplex", "signed", "discrete")
 OBSERVATIONS = ("aggregate", "full")
@@ -124,6 +128,55 @@ def apply_assignment_requests(assignment, requested, revision: str, rng: np.rand
     if not moved.any():
         return assignment, moved
     return np.where(moved, requested, assignment), moved
+
+
+# ---------------------------------------------------------------------- evaluation
+class ProfileAnalysis(NamedTuple):
+    """What an env reports of one game's profile beyond its rewards."""
+
+    #: (n,) every producer's utility.
+    utilities: np.ndarray
+    #: (n,) every producer's regret (None where not asked on a mixed profile).
+    regrets: np.ndarray | None
+    #: Whether some producer strictly improves by a deviation (None with ``regrets``).
+    improvable: bool | None
+    #: (n, dim) every producer's utility at every basis vector, when asked.
+    table: np.ndarray | None
+
+
+def analyse_profile(
+    game, profile, assignment, tol: float, deviations: str, regrets: bool, table: bool
+) -> ProfileAnalysis:
+    """Utilities with regrets and/or the deviation table of one game's profile.
+
+    ``assignment`` is every producer's feature when all play basis vectors (the count-vector
+    path: one analysis of the count vector, which gives the regrets anyway) or None (the
+    mixed path: one score matrix for the utilities and every basis deviation; regrets over
+    ``deviations``, MODEL.md section 3, only when ``regrets``). Call it when regrets or the
+    table are wanted: rewards alone take one cheaper pass over the users.
+    """
+    if assignment is not None:
+        counts = np.bincount(assignment, minlength=game.dim)
+        result = game._analysis(counts, tol, deviations)
+        return ProfileAnalysis(
+            result.utilities[assignment],
+            result.regrets[assignment],
+            bool(result.improving.any()),
+            game._count_table(counts)[assignment] if table else None,
+        )
+    utilities, full = game._utilities_and_deviations(profile)
+    if not regrets:
+        return ProfileAnalysis(utilities, None, None, full if table else None)
+    if deviations == "simplex":
+        best = game._best_responses(profile, "simplex").value
+    else:
+        best = full.max(axis=1)
+    return ProfileAnalysis(
+        utilities,
+        np.maximum(best - utilities, 0.0),
+        bool(strictly_improves(best, utilities, tol).any()),
+        full if table else None,
+    )
 
 
 # ---------------------------------------------------------------------- observations

@@ -53,10 +53,9 @@ from gymnasium.vector import AutoresetMode
 
 from . import _checks, serving
 from ._threads import blas_limit
-from .counts import strictly_improves
 from .dynamics import initial_assignment
 from .environment import EngagementEnv
-from .functional import differing_requests, requested_content, revise
+from .functional import analyse_profile, differing_requests, requested_content, revise
 
 __all__ = ["AutoresetMode", "VectorEngagementEnv", "vector_env"]
 
@@ -445,7 +444,7 @@ class VectorEngagementEnv:
             per_feature = self._batched(self.game.oracle.batch_utilities, counts)
             self._utilities[games] = np.take_along_axis(per_feature, assignment, axis=1)
             if need_table:
-                self._count_analyses(games, counts, assignment)
+                self._count_analyses(games, assignment)
             return
         for b in games:
             self._mixed(b, need_table)
@@ -456,37 +455,34 @@ class VectorEngagementEnv:
         parts = np.array_split(counts, self.threads)
         return np.concatenate(list(self._pool.map(lambda c: function(c, self.dtype), parts)))
 
-    def _count_analyses(self, games, counts, assignment):
-        single, game = self.single, self.game
-        if single.info_deviations and self._deviations is None:
-            self._deviations = np.zeros((self.num_envs, self.n_producers, self.dim))
+    def _count_analyses(self, games, assignment):
         for row, b in enumerate(games):
-            c = counts[row]
-            analysis = game._analysis(c, single.tol, single.deviations)
-            self._regrets[b] = analysis.regrets[assignment[row]]
-            self._improvable[b] = bool(analysis.improving.any())
-            if single.info_deviations:
-                self._deviations[b] = game._count_table(c)[assignment[row]]
+            self._record(b, self._analyse(b, assignment[row]))
 
     def _mixed(self, b, need_table):
-        single, game = self.single, self.game
-        profile = self.profile[b]
         if not need_table:
-            self._utilities[b] = self._mixed_utilities(profile)
+            self._utilities[b] = self._mixed_utilities(self.profile[b])
             return
-        utilities, table = game._utilities_and_deviations(profile)
-        self._utilities[b] = utilities
-        if single.info_deviations:
+        result = self._analyse(b, None)
+        self._utilities[b] = result.utilities
+        self._record(b, result)
+
+    def _analyse(self, b, assignment):
+        single = self.single
+        return analyse_profile(
+            self.game, self.profile[b], assignment, single.tol, single.deviations,
+            single.info_regrets, single.info_deviations,
+        )  # fmt: skip
+
+    def _record(self, b, result):
+        """Game b's regrets, equilibrium flag and deviation table (its utilities stay)."""
+        if result.regrets is not None:
+            self._regrets[b] = result.regrets
+            self._improvable[b] = result.improvable
+        if result.table is not None:
             if self._deviations is None:
                 self._deviations = np.zeros((self.num_envs, self.n_producers, self.dim))
-            self._deviations[b] = table
-        if single.info_regrets:
-            if single.deviations == "simplex":
-                best = game._best_responses(profile, "simplex").value
-            else:
-                best = table.max(axis=1)
-            self._regrets[b] = np.maximum(best - utilities, 0.0)
-            self._improvable[b] = bool(strictly_improves(best, utilities, single.tol).any())
+            self._deviations[b] = result.table
 
     def _mixed_utilities(self, profile):
         game = self.game
