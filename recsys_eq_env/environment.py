@@ -371,12 +371,13 @@ class EngagementEnv(ParallelEnv):
             self.steps, self.max_cycles, self._improvable, self.terminate_at_equilibrium
         )
         terminated, truncated = bool(terminated), bool(truncated)
-        observations = self._observations(live)
+        counts = self._counts()
+        observations = self._observations(live, counts)
         scale = self.layout.reward_scale
         rewards = {a: float(self._utilities[self.agent_name_mapping[a]] * scale) for a in live}
         terminations = dict.fromkeys(live, terminated)
         truncations = dict.fromkeys(live, truncated)
-        infos = self._infos(moved, live)
+        infos = self._infos(moved, live, counts)
         if terminated or truncated:
             self.agents = []
         return observations, rewards, terminations, truncations, infos
@@ -473,18 +474,25 @@ class EngagementEnv(ParallelEnv):
             self._deviation_table = result.table
 
     def _counts(self) -> np.ndarray:
-        return np.bincount(self.profile.argmax(axis=1), minlength=self.dim)
+        """Producers per feature (of each producer's peak feature; the assignment's when every
+        producer plays a basis vector, without an argmax)."""
+        features = self._assignment
+        if features is None:
+            features = self.profile.argmax(axis=1)
+        return np.bincount(features, minlength=self.dim)
 
-    def _observations(self, agents):
-        """Every agent's observation, built as rows of one (n, obs_dim) float32 array."""
-        counts = None
-        if self._assignment is not None:
-            counts = np.bincount(self._assignment, minlength=self.dim).astype(np.float64)
+    def _observations(self, agents, counts=None):
+        """Every agent's observation, built as rows of one (n, obs_dim) float32 array;
+        ``counts`` (from :meth:`_counts`) saves counting again."""
+        if self._assignment is None:
+            counts = None
+        elif counts is None:
+            counts = self._counts()
         table = self.layout.observe(self.profile, self._utilities, counts)
         return {agent: table[self.agent_name_mapping[agent]] for agent in agents}
 
-    def _infos(self, moved, agents):
-        counts = self._counts()
+    def _infos(self, moved, agents, counts=None):
+        counts = self._counts() if counts is None else counts
         mass = self.profile.sum(axis=0)
         counts.setflags(write=False)
         mass.setflags(write=False)
