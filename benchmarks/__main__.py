@@ -275,11 +275,10 @@ def _random_steps(env_or_spaces, steps, seed=0):
     ]
 
 
-def _single_env(users, case: Case):
-    """The single env of a case (episodes never end inside a benchmark)."""
-    import recsys_eq_env as rq
-
-    env = rq.parallel_env(
+def _env_kwargs(users, case: Case) -> dict:
+    """The env arguments a case fixes, for the single and the vector env alike (episodes
+    never end inside a benchmark)."""
+    return dict(
         users=users,
         n_producers=case.n_producers,
         rule=case.rule,
@@ -289,6 +288,13 @@ def _single_env(users, case: Case):
         info_regrets=case.info_regrets,
         max_cycles=10**9,
     )
+
+
+def _single_env(users, case: Case):
+    """The single env of a case."""
+    import recsys_eq_env as rq
+
+    env = rq.parallel_env(**_env_kwargs(users, case))
     env.reset(seed=0)
     return env
 
@@ -316,14 +322,7 @@ def run_vector(case: Case, steps: int) -> dict:
     users, population = users_for(case)
     venv = rq.vector_env(
         case.num_envs,
-        users=users,
-        n_producers=case.n_producers,
-        rule=case.rule,
-        temperature=case.temperature,
-        action_type=case.action_type,
-        revision=case.revision,
-        info_regrets=case.info_regrets,
-        max_cycles=10**9,
+        **_env_kwargs(users, case),
         dtype=np.dtype(case.dtype),
         threads=case.threads,
     )

@@ -590,25 +590,13 @@ def _learning_section(curves: pd.DataFrame, sweep: pd.DataFrame | None = None):
             f"{int(row['cells'])} cells ({row['episodes reached']:.0%} of evaluation episodes); "
             f"training counted in {unit}."
         )
-    by_n = _by_producers(main)
-    if not by_n.empty:
-        lines += ["", "Cells reached by number of producers:", ""]
-        lines += ["| learner | " + " | ".join(f"n = {n}" for n in by_n.columns) + " |"]
-        lines += ["|---" * (len(by_n.columns) + 1) + "|"]
-        for learner, row in by_n.iterrows():
-            lines.append(f"| {learner} | " + " | ".join(row.to_numpy()) + " |")
-    budget = _budget_by_producers(main)
-    if not budget.empty:
-        lines += [
-            "",
-            "Training budget per cell (producer-steps at the last checkpoint, the largest over "
-            "the cells of each n):",
-            "",
-        ]
-        lines += ["| learner | " + " | ".join(f"n = {n}" for n in budget.columns) + " |"]
-        lines += ["|---" * (len(budget.columns) + 1) + "|"]
-        for learner, row in budget.iterrows():
-            lines.append(f"| {learner} | " + " | ".join(f"{int(v):,}" for v in row) + " |")
+    lines += _learner_by_n_table(_by_producers(main), "Cells reached by number of producers:", str)
+    lines += _learner_by_n_table(
+        _budget_by_producers(main),
+        "Training budget per cell (producer-steps at the last checkpoint, the largest over "
+        "the cells of each n):",
+        lambda v: f"{int(v):,}",
+    )
     ppo = summary.loc[[name for name in ("shared_ppo", "independent_ppo") if name in summary.index]]
     if len(ppo):
         share = ppo["cells reached"].sum() / ppo["cells"].sum()
@@ -683,6 +671,18 @@ def _by_producers(main: pd.DataFrame) -> pd.DataFrame:
             for n, g in mine.groupby("n_producers")
         }
     return pd.DataFrame(table).T
+
+
+def _learner_by_n_table(table: pd.DataFrame, title: str, fmt) -> list[str]:
+    """A learner x number-of-producers table (nothing when it is empty)."""
+    if table.empty:
+        return []
+    lines = ["", title, ""]
+    lines += ["| learner | " + " | ".join(f"n = {n}" for n in table.columns) + " |"]
+    lines += ["|---" * (len(table.columns) + 1) + "|"]
+    for learner, row in table.iterrows():
+        lines.append(f"| {learner} | " + " | ".join(fmt(v) for v in row) + " |")
+    return lines
 
 
 def _budget_by_producers(main: pd.DataFrame) -> pd.DataFrame:
