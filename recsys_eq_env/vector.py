@@ -56,6 +56,7 @@ from ._threads import blas_limit
 from .dynamics import initial_assignment
 from .environment import EngagementEnv
 from .functional import analyse_profile, differing_requests, requested_content, revise
+from .game import basis_assignment
 
 __all__ = ["AutoresetMode", "VectorEngagementEnv", "vector_env"]
 
@@ -321,10 +322,8 @@ class VectorEngagementEnv:
 
     def _sync_assignment(self):
         """The (B, n) features when every producer of every game plays a basis vector."""
-        on_basis = np.all((self.profile == 0.0) | (self.profile == 1.0)) and np.all(
-            self.profile.sum(axis=2) == 1.0
-        )
-        self._assignment = self.profile.argmax(axis=2) if on_basis else None
+        features = basis_assignment(self.profile.reshape(-1, self.dim))
+        self._assignment = None if features is None else features.reshape(self.num_envs, -1)
 
     # ------------------------------------------------------------------ step
     def step(self, actions):
