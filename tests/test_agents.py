@@ -139,9 +139,7 @@ def test_rollout_records_frames_that_animate(tmp_path):
         users=users, n_producers=6, action_type="discrete", revision="one",
         render_mode="rgb_array", max_cycles=30, terminate_at_equilibrium=True,
     )  # fmt: skip
-    agent = BestResponseAgent(env.unwrapped.game, action_type="discrete")
-    agents = {a: agent for a in env.possible_agents}
-    trajectory = rollout(env, agents, seed=1, record_frames=True)
+    trajectory = rollout(env, BestResponseAgent.for_env(env), seed=1, record_frames=True)
     assert len(trajectory.frames) == trajectory.steps + 1
     assert all(
         f.dtype == np.uint8 and f.shape == trajectory.frames[0].shape for f in trajectory.frames
