@@ -5,6 +5,7 @@ and SciPy. The environments (:func:`parallel_env`, :func:`env`, :func:`vector_en
 Gymnasium and PettingZoo, and are imported on first use.
 """
 
+from .certificate import Certificate, certify_counts, certify_profile
 from .continuous import SimplexResponse, best_simplex_response
 from .counts import CountOracle, Improvement, best_move, improvement, strictly_improves
 from .dynamics import DynamicsResult, best_response_dynamics, compositions, pure_nash_equilibria
@@ -61,6 +62,7 @@ __all__ = [
     "POPULATIONS",
     "AutoresetMode",
     "BestResponses",
+    "Certificate",
     "CountAnalysis",
     "CountOracle",
     "DatasetUnavailableError",
@@ -77,6 +79,8 @@ __all__ = [
     "best_move",
     "best_response_dynamics",
     "best_simplex_response",
+    "certify_counts",
+    "certify_profile",
     "compositions",
     "env",
     "improvement",

@@ -1,5 +1,5 @@
 """Equilibrium analysis over count vectors: every pure equilibrium, the best-response graph,
-basins, symmetric mixed equilibria and welfare.
+basins, symmetric mixed equilibria (:mod:`recsys_eq_env.mixed`) and welfare.
 
 Basis-vector profiles are symmetric (MODEL.md section 2): what a producer on feature ``a``
 earns depends only on the count vector ``c``. Write ``U(c)[a]`` for it. A producer on ``a``
@@ -24,31 +24,34 @@ utility of joining feature ``b`` against others ``o`` (a count vector of ``n - 1
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import optimize, sparse
-from scipy.special import gammaln
+from scipy import sparse
 
-from . import _checks, continuous
+from . import _checks
 from ._progress import progress_bar
 from ._threads import blas_limit
+from .certificate import certify_counts
 from .counts import strictly_improves
 from .game import EngagementGame
 from .lattice import Lattice
+from .mixed import (
+    EXACT_OPPONENTS,
+    MixedEquilibrium,
+    _log_multinomial,
+    mixed_certificate,
+    symmetric_equilibria,
+    symmetric_mixed_equilibrium,
+)
 
 #: Refuse (count vectors x users x features) above this many operations unless asked.
 MAX_WORK = 5e12
 #: Count vectors per batch of the lattice pass.
 CHUNK = 4096
-#: Opponents' count vectors above which expectations over them are sampled, not exact.
-EXACT_OPPONENTS = 300_000
-#: Replicator steps between attempts to finish with the root finder.
-REFINE_EVERY = 250
 
 
 # ---------------------------------------------------------------------- the lattice pass
@@ -100,7 +103,12 @@ def _passes(lattice: Lattice, threads: int, function, progress, desc):
 # ---------------------------------------------------------------------- pure equilibria
 @dataclass(frozen=True)
 class PureEquilibria:
-    """Every pure Nash equilibrium over basis-vector profiles, as count vectors."""
+    """Every pure Nash equilibrium over basis-vector profiles, as count vectors.
+
+    They are equilibria of the game restricted to basis vectors; :attr:`check` says what that
+    proves of the game over the simplex (``"exact"`` where basis vectors are best responses,
+    else ``"basis only"``: certify each with :func:`recsys_eq_env.certify_counts`).
+    """
 
     #: (m, dim) count vectors, in lattice order.
     counts: np.ndarray
@@ -111,6 +119,8 @@ class PureEquilibria:
     #: Count vectors examined.
     examined: int
     seconds: float
+    #: What the basis check proves over the simplex: ``"exact"`` or ``"basis only"``.
+    check: str = "basis only"
 
 
 def pure_equilibria(
@@ -186,7 +196,8 @@ def pure_equilibria(
 
 def _with_welfare(game, counts, examined, start) -> PureEquilibria:
     producer, user = count_welfare(game, counts)
-    return PureEquilibria(counts, producer, user, examined, time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    return PureEquilibria(counts, producer, user, examined, seconds, game.deviation_check("basis"))
 
 
 def count_welfare(game: EngagementGame, counts) -> tuple[np.ndarray, np.ndarray]:
@@ -336,274 +347,7 @@ def _find_cycle(graph, labels, component, counts) -> list:
 
 
 # ---------------------------------------------------------------------- mixed equilibria
-def _log_multinomial(counts: np.ndarray, shares: np.ndarray, total: int) -> np.ndarray:
-    """log of the multinomial probability of each count vector (rows) under ``shares``."""
-    with np.errstate(divide="ignore", invalid="ignore"):  # a root finder's trial may go < 0
-        log_shares = np.log(shares)
-    terms = np.multiply(counts, log_shares, out=np.zeros(counts.shape), where=counts > 0)
-    return gammaln(total + 1) - gammaln(counts + 1).sum(axis=1) + terms.sum(axis=1)
-
-
-@dataclass(frozen=True)
-class MixedEquilibrium:
-    """A symmetric mixed equilibrium over basis vectors: every producer draws its feature
-    from ``shares``."""
-
-    #: (dim,) probability of each feature.
-    shares: np.ndarray
-    #: (dim,) expected utility of a producer on each feature against n - 1 opponents.
-    expected: np.ndarray
-    #: Sum over producers of (best feature's expected utility - the strategy's).
-    nash_conv: float
-    #: ``"exact"`` (expectations over every opponents' count vector) or ``"sampled"``.
-    method: str
-    #: Half-width of a 99.7% (3 sigma) confidence bound on ``expected`` (0 when exact).
-    bound: float
-    #: What the equilibrium is over the whole simplex: ``"exact"`` where a producer's utility
-    #: is convex in its own content (a basis vector is a best response to any mixture),
-    #: ``"certificate"`` after a multi-start search, ``"not checked"``.
-    continuous: str = "not checked"
-    #: The best continuous deviation found (its expected utility), when searched.
-    continuous_gain: float = float("nan")
-    iterations: int = 0
-
-
-class _Opponents:
-    """V(o)[b] for every count vector o of n - 1 opponents (exact), or samples of them."""
-
-    def __init__(self, game: EngagementGame, samples: int, seed):
-        self.game = game
-        n, dim = game.n_producers, game.dim
-        self.lattice = Lattice(n - 1, dim)
-        self.exact = self.lattice.size <= EXACT_OPPONENTS
-        self.samples = samples
-        self.rng = np.random.default_rng(seed)
-        if self.exact:
-            self.others = self.lattice.unrank(np.arange(self.lattice.size))
-            self.values = self._join(self.others)
-
-    def _join(self, others):
-        """(m, dim): utility of joining each feature against each opponents' count vector."""
-        dim = self.game.dim
-        out = np.empty((len(others), dim))
-        for b in range(dim):
-            joined = others.copy()
-            joined[:, b] += 1
-            for lo in range(0, len(others), CHUNK):
-                out[lo : lo + CHUNK, b] = _utilities(self.game, joined[lo : lo + CHUNK])[:, b]
-        return out
-
-    def expected(self, shares):
-        """(dim,) expected utilities, and the 3-sigma half-width (0 when exact)."""
-        n = self.game.n_producers
-        if self.exact:
-            weights = np.exp(_log_multinomial(self.others, shares, n - 1))
-            return weights @ self.values, 0.0
-        draws = self.rng.multinomial(n - 1, shares, size=self.samples)
-        values = self._join(draws)
-        return values.mean(axis=0), float(3 * values.std(axis=0).max() / math.sqrt(len(draws)))
-
-    def jacobian(self, shares, support):
-        """d expected[b] / d shares[j] for j in the support (exact mode)."""
-        n = self.game.n_producers
-        weights = np.exp(_log_multinomial(self.others, shares, n - 1))
-        columns = [
-            (weights * self.others[:, j] / shares[j]) @ self.values for j in support
-        ]  # d P(o) / d x_j = P(o) o_j / x_j
-        return np.stack(columns, axis=1)
-
-
-def symmetric_mixed_equilibrium(
-    game: EngagementGame,
-    start=None,
-    tol: float = 1e-12,
-    samples: int = 20_000,
-    seed=0,
-    max_iter: int = 20_000,
-    certify: bool = True,
-) -> MixedEquilibrium:
-    """A symmetric mixed equilibrium over basis vectors (module docstring).
-
-    Replicator dynamics from ``start`` (default: the users' distribution) find the support;
-    a root finder (SciPy's ``hybr`` with the exact Jacobian) then solves "equal expected
-    utility on the support" to ``tol``, adding back a feature that earns more and dropping one
-    whose share turns negative. Expectations are exact over every opponents' count vector
-    while there are at most 300,000 of them, else sampled (``samples`` draws; the result then
-    states a 3-sigma confidence bound). ``certify`` searches continuous deviations where a
-    producer's utility is not convex in its own content.
-    """
-    if not isinstance(game, EngagementGame):
-        raise TypeError(f"game must be an EngagementGame, got {type(game).__name__}")
-    dim, n = game.dim, game.n_producers
-    opponents = _Opponents(game, samples, seed)
-    if start is None:
-        x = game.users.sum(axis=0) / game.users.sum()
-    else:
-        x = _checks.as_float_matrix(np.atleast_2d(start), "start")[0]
-        if x.shape != (dim,) or not np.isclose(x.sum(), 1.0):
-            raise ValueError(f"start must be {dim} shares summing to 1, got {x.tolist()}")
-    x = np.clip(x, 1e-12, None)
-    x /= x.sum()
-    iterations = 0
-    top = max(float(opponents.expected(np.full(dim, 1.0 / dim))[0].max()), 1e-300)
-    scale = 1.0 / top
-    while iterations < max_iter:  # discrete replicator dynamics
-        iterations += 1
-        f = opponents.expected(x)[0] * scale
-        new = x * f / (x @ f)
-        converged = np.abs(new - x).max() < 1e-12
-        x = new
-        if converged:
-            break
-        if opponents.exact and iterations % REFINE_EVERY == 0:
-            # Near a face the replicator crawls (a feature earning 1e-4 less decays by 1e-4
-            # per step): try the root finder on the support it suggests, keep it if exact.
-            y = _refine(opponents, x, tol)
-            if _regret(opponents, y) <= tol * top:
-                x = y
-                break
-    if opponents.exact:
-        x = _refine(opponents, x, tol)
-    f, bound = opponents.expected(x)
-    nash_conv = float(n * (f.max() - x @ f))
-    result = MixedEquilibrium(
-        shares=x,
-        expected=f,
-        nash_conv=max(nash_conv, 0.0),
-        method="exact" if opponents.exact else "sampled",
-        bound=bound,
-        iterations=iterations,
-    )
-    if continuous.vertex_is_optimal(game):
-        return _replace(result, continuous="exact")
-    if certify and opponents.exact and game.rule in continuous.SMOOTH_RULES:
-        gain = _continuous_gain(game, opponents, x, f)
-        return _replace(result, continuous="certificate", continuous_gain=gain)
-    return result
-
-
-def _replace(result, **changes):
-    from dataclasses import replace
-
-    return replace(result, **changes)
-
-
-def _regret(opponents: _Opponents, y: np.ndarray) -> float:
-    """Best feature's expected utility minus the mixture's, per producer (inf if not a
-    distribution)."""
-    if not np.isfinite(y).all() or y.min() < 0 or not np.isclose(y.sum(), 1.0):
-        return math.inf
-    f = opponents.expected(y)[0]
-    return float(f.max() - y @ f)
-
-
-def _refine(opponents: _Opponents, x: np.ndarray, tol: float) -> np.ndarray:
-    """Solve "equal expected utility on the support" and fix the support until consistent.
-
-    Starts from the support the replicator suggests (shares above 1e-7). A solution with a
-    negative share drops that feature; a failed solve drops the support's feature that earns
-    least at ``x`` (the one the replicator is removing); a feature off the support that earns
-    more joins it. Every candidate is scored by its exact regret, and the best one found
-    (``x`` itself included) is returned, so the refinement never makes ``x`` worse.
-    """
-    dim = x.size
-    f_x = opponents.expected(x)[0]
-    best, best_regret = x, _regret(opponents, x)
-    support = [int(j) for j in np.flatnonzero(x > 1e-7)]
-    seen = set()
-    for _ in range(3 * dim):
-        if not support or tuple(support) in seen:
-            break
-        seen.add(tuple(support))
-        if len(support) == 1:
-            y, solved = np.zeros(dim), True
-            y[support[0]] = 1.0
-        else:
-            y, solved = _solve_support(opponents, x, support, tol)
-        regret = _regret(opponents, y)
-        if regret < best_regret:
-            best, best_regret = y, regret
-        negative = [j for j in support if y[j] < 0]
-        if negative:
-            support.remove(min(negative, key=lambda j: y[j]))
-            continue
-        if not solved:
-            support.remove(min(support, key=lambda j: f_x[j]))
-            continue
-        f = opponents.expected(y)[0]
-        on = f[support].max()
-        outside = [j for j in range(dim) if j not in support and f[j] > on * (1 + 1e-12)]
-        if outside:
-            support = sorted([*support, max(outside, key=lambda j: f[j])])
-            x = np.clip(y, 1e-6, None) / np.clip(y, 1e-6, None).sum()
-            continue
-        break
-    return np.clip(best, 0.0, None) / np.clip(best, 0.0, None).sum()
-
-
-def _solve_support(opponents, x, support, tol):
-    dim = x.size
-    anchor, rest = support[0], support[1:]
-
-    def unpack(z):
-        y = np.zeros(dim)
-        y[rest] = z
-        y[anchor] = 1.0 - z.sum()
-        return y
-
-    def equations(z):
-        f = opponents.expected(unpack(z))[0]
-        return f[rest] - f[anchor]
-
-    def jacobian(z):
-        y = unpack(z)
-        full = opponents.jacobian(np.where(y > 0, y, 1e-300), support)  # (dim, |support|)
-        # z moves shares on rest, and the anchor's share by minus their sum
-        d = full[:, 1:] - full[:, [0]]
-        return d[rest] - d[[anchor]]
-
-    start = x[rest] / max(x[support].sum(), 1e-300)
-    solution = optimize.root(equations, start, jac=jacobian, method="hybr", options={"xtol": tol})
-    y = unpack(solution.x)
-    scale = max(float(np.abs(opponents.expected(np.clip(y, 0, None))[0]).max()), 1e-300)
-    residual = np.abs(equations(solution.x)).max() if np.isfinite(y).all() else np.inf
-    return y, bool(solution.success and residual <= 1e-9 * scale)
-
-
-def _continuous_gain(game, opponents, x, f) -> float:
-    """Best expected utility of any content against opponents drawn from x, minus the best
-    basis vector's: a multi-start local search (SLSQP), 0 or below means no gain found."""
-    from scipy.optimize import minimize
-
-    n = game.n_producers
-    weights = np.exp(_log_multinomial(opponents.others, x, n - 1))
-    keep = weights > 1e-15
-    others, weights = opponents.others[keep], weights[keep]
-
-    def value(s):
-        total = 0.0
-        for o, w in zip(others, weights, strict=True):
-            total += w * continuous.utility_and_gradient(game, s, game.users, o)[0]
-        return total
-
-    best = float(f.max())
-    scale = 1.0 / max(best, 1e-300)
-    starts = [np.full(game.dim, 1.0 / game.dim)]
-    starts += list(np.random.default_rng(0).dirichlet(np.ones(game.dim), 3))
-    for s0 in starts:
-        res = minimize(
-            lambda s: -value(s) * scale,
-            s0,
-            method="SLSQP",
-            bounds=[(0.0, 1.0)] * game.dim,
-            constraints=[{"type": "eq", "fun": lambda s: s.sum() - 1.0}],
-            options={"maxiter": 100, "ftol": 1e-10},
-        )
-        s = np.clip(res.x, 0.0, None)
-        best = max(best, value(s / s.sum()))
-    return best - float(f.max())
-
-
+# ---------------------------------------------------------------------- welfare
 def mixed_welfare(game: EngagementGame, shares) -> tuple[float, float]:
     """Expected (producer welfare, user welfare) when every producer draws from ``shares``:
     exact over every count vector of n producers."""
@@ -615,10 +359,19 @@ def mixed_welfare(game: EngagementGame, shares) -> tuple[float, float]:
     return float(weights[keep] @ producer), float(weights[keep] @ user)
 
 
-# ---------------------------------------------------------------------- welfare
 @dataclass(frozen=True)
 class Welfare:
-    """User welfare (sum of users' engagement) at the optimum and at equilibria."""
+    """User welfare (the sum of users' engagement) at the optimum and at equilibria.
+
+    The prices are those of the definition, over every equilibrium of the game the analysis
+    knows: the pure equilibria over basis vectors and the symmetric mixed ones, each counted
+    only when it passes its certificate over the simplex (an equilibrium over basis vectors
+    that a continuous deviation beats is no equilibrium of the game).
+    ``price_of_anarchy = optimum / worst equilibrium``, ``price_of_stability = optimum / best
+    equilibrium``; ``pure_price_of_anarchy`` and ``pure_price_of_stability`` take the pure
+    equilibria alone. The optimum is over basis-vector profiles (``upper_bound`` bounds every
+    profile); NaN where no equilibrium is known.
+    """
 
     #: Best user welfare over basis-vector profiles (exact, or the local search's).
     optimum: float
@@ -628,31 +381,73 @@ class Welfare:
     upper_bound: float
     #: (dim,) count vector of the optimum.
     optimum_counts: np.ndarray
+    #: Over every certified equilibrium, pure and mixed.
     best_equilibrium: float
     worst_equilibrium: float
-    mixed_equilibrium: float
-    #: optimum / worst equilibrium and optimum / best equilibrium (NaN without equilibria).
     price_of_anarchy: float
     price_of_stability: float
+    #: Over the certified pure equilibria only.
+    best_pure_equilibrium: float
+    worst_pure_equilibrium: float
+    pure_price_of_anarchy: float
+    pure_price_of_stability: float
+    #: Over the certified symmetric mixed equilibria only.
+    best_mixed_equilibrium: float
+    worst_mixed_equilibrium: float
+    #: Pure equilibria over basis vectors, and how many of them pass the certificate.
     equilibria: int
+    certified_equilibria: int
+    #: Symmetric mixed equilibria given, and how many of them pass the certificate.
+    mixed_equilibria: int = 0
+    certified_mixed_equilibria: int = 0
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return numerator / denominator if denominator > 0 else float("nan")
 
 
 def welfare(
     game: EngagementGame,
     equilibria: PureEquilibria | None = None,
-    mixed: MixedEquilibrium | None = None,
+    mixed=None,
     max_size: int = 2_000_000,
     seed=0,
+    certify: bool = True,
 ) -> Welfare:
-    """User welfare at the social optimum, the best and worst pure equilibrium and the mixed
-    one, with the prices of anarchy and stability.
+    """User welfare at the social optimum and at every equilibrium known, with the prices of
+    anarchy and stability by their definition (:class:`Welfare`).
 
-    The optimum is exact over basis-vector profiles while the count vectors number at most
-    ``max_size``; beyond, a local search over count vectors (moving one producer at a time
-    while welfare rises, from a proportional start and random ones) gives a lower bound, and
-    ``sum_k max_j c_kj`` (every user served its favourite feature) an upper bound over every
-    profile.
+    ``equilibria`` are the pure equilibria over basis vectors (:func:`pure_equilibria`);
+    ``mixed`` a :class:`MixedEquilibrium` or a sequence of them (:func:`symmetric_equilibria`).
+    With ``certify`` every pure equilibrium is certified over the simplex
+    (:func:`recsys_eq_env.certify_counts`) and only those that pass count; a mixed one
+    counts when its own certificate (``continuous``) passed. The optimum is exact over
+    basis-vector profiles while the count vectors number at most ``max_size``; beyond, a
+    local search over count vectors (moving one producer at a time while welfare rises, from
+    a proportional start and random ones) gives a lower bound, and ``sum_k max_j c_kj``
+    (every user served its favourite feature) an upper bound over every profile.
     """
+    if not isinstance(game, EngagementGame):
+        raise TypeError(f"game must be an EngagementGame, got {type(game).__name__}")
+    if mixed is None:
+        mixed = []
+    elif isinstance(mixed, MixedEquilibrium):
+        mixed = [mixed]
+    mixed = list(mixed)
+    for m in mixed:
+        if not isinstance(m, MixedEquilibrium) or np.asarray(m.shares).shape != (game.dim,):
+            raise ValueError(
+                f"mixed must be symmetric equilibria of this game ({game.dim} shares each)"
+            )
+    if equilibria is not None and (
+        not isinstance(equilibria, PureEquilibria)
+        or equilibria.counts.shape[1:] != (game.dim,)
+        or (len(equilibria.counts) and (equilibria.counts.sum(axis=1) != game.n_producers).any())
+    ):
+        raise ValueError(
+            f"equilibria must be the PureEquilibria of this game ({game.n_producers} producers "
+            f"over {game.dim} features)"
+        )
     lattice = Lattice(game.n_producers, game.dim)
     upper = float(game.users.max(axis=1).sum())
     if lattice.size <= max_size:
@@ -667,26 +462,50 @@ def welfare(
     else:
         best_value, best_counts = _local_search(game, seed)
         method = "local search"
+    pure = np.zeros(0)
     if equilibria is not None and len(equilibria.counts):
+        keep = np.ones(len(equilibria.counts), dtype=bool)
+        if certify and equilibria.check != "exact":
+            keep = np.array(
+                [
+                    certify_counts(game, c, seed=seed, stop_at_failure=True).passed
+                    for c in equilibria.counts
+                ]
+            )
+        pure = equilibria.user_welfare[keep]
         best_eq = float(equilibria.user_welfare.max())
-        worst_eq = float(equilibria.user_welfare.min())
         if best_eq > best_value:  # equilibria are count vectors too (rounding of the sums)
             best_value = best_eq
             best_counts = equilibria.counts[int(equilibria.user_welfare.argmax())]
-    else:
-        best_eq = worst_eq = float("nan")
-    mixed_value = mixed_welfare(game, mixed.shares)[1] if mixed is not None else float("nan")
+    mixed_values = np.array([mixed_welfare(game, m.shares)[1] for m in mixed if m.certified])
+    every = np.concatenate([pure, mixed_values])
+    nan = float("nan")
+
+    def extremes(values):
+        return (float(values.max()), float(values.min())) if values.size else (nan, nan)
+
+    best_all, worst_all = extremes(every)
+    best_pure, worst_pure = extremes(pure)
+    best_mixed, worst_mixed = extremes(mixed_values)
     return Welfare(
         optimum=best_value,
         optimum_method=method,
         upper_bound=upper,
         optimum_counts=np.asarray(best_counts),
-        best_equilibrium=best_eq,
-        worst_equilibrium=worst_eq,
-        mixed_equilibrium=mixed_value,
-        price_of_anarchy=best_value / worst_eq if worst_eq > 0 else float("nan"),
-        price_of_stability=best_value / best_eq if best_eq > 0 else float("nan"),
+        best_equilibrium=best_all,
+        worst_equilibrium=worst_all,
+        price_of_anarchy=_ratio(best_value, worst_all),
+        price_of_stability=_ratio(best_value, best_all),
+        best_pure_equilibrium=best_pure,
+        worst_pure_equilibrium=worst_pure,
+        pure_price_of_anarchy=_ratio(best_value, worst_pure),
+        pure_price_of_stability=_ratio(best_value, best_pure),
+        best_mixed_equilibrium=best_mixed,
+        worst_mixed_equilibrium=worst_mixed,
         equilibria=0 if equilibria is None else len(equilibria.counts),
+        certified_equilibria=int(pure.size),
+        mixed_equilibria=len(mixed),
+        certified_mixed_equilibria=int(mixed_values.size),
     )
 
 
@@ -776,3 +595,24 @@ def to_gambit(game: EngagementGame, title: str | None = None):
         for k, strategy in enumerate(player.strategies):
             strategy.label = f"e{k}"
     return result
+
+
+__all__ = [
+    "EXACT_OPPONENTS",
+    "MAX_NORMAL_FORM",
+    "MAX_WORK",
+    "MixedEquilibrium",
+    "PureEquilibria",
+    "ResponseGraph",
+    "Welfare",
+    "count_welfare",
+    "mixed_certificate",
+    "mixed_welfare",
+    "normal_form",
+    "pure_equilibria",
+    "response_graph",
+    "symmetric_equilibria",
+    "symmetric_mixed_equilibrium",
+    "to_gambit",
+    "welfare",
+]

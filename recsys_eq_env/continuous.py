@@ -13,8 +13,9 @@ Against fixed others (a weighted multiset of scores, as in
 * uniform: ``p = 1 / n``;
 
 and ``phi = x p`` (engagement) or ``phi = p`` (exposure). The gradient is ``U^T phi'(x)`` and the
-Hessian ``U^T diag(phi''(x)) U`` (MODEL.md section 2). ``hardmax`` and ``topk_softmax`` are
-piecewise constant in ``s`` and have no useful derivatives.
+Hessian ``U^T diag(phi''(x)) U`` (MODEL.md section 2). ``hardmax`` and ``topk_softmax`` (with
+``k < n``; with ``k >= n`` it is softmax) jump where a score crosses the others' and have no
+useful derivatives: their best responses are searched by :mod:`recsys_eq_env.nonsmooth`.
 
 :func:`best_simplex_response` maximises ``u`` over the simplex and says what kind of answer it
 gives (MODEL.md section 2, "say which kind of check they made"):
@@ -24,9 +25,11 @@ gives (MODEL.md section 2, "say which kind of check they made"):
   a concave one (linear exposure) is maximised by Newton steps on the faces of the simplex and
   certified by the Frank-Wolfe duality gap ``max_j g_j - g . s``, an upper bound on the
   distance to the optimum for a concave function;
-* ``"certificate"`` elsewhere (softmax exposure; softmax engagement at low temperature): the
-  best of a multi-start local search (SciPy SLSQP with the exact gradient from every vertex,
-  the centroid, the current content and random points). Evidence, not a proof.
+* ``"certificate"`` elsewhere: for softmax exposure and softmax engagement at low temperature
+  the best of a multi-start local search (SciPy SLSQP with the exact gradient from every
+  vertex, the centroid, the current content and random points); for ``hardmax`` and top-k
+  softmax the search of :func:`recsys_eq_env.nonsmooth.search` (every edge, the tilts off
+  every vertex, a line search from many starts). Evidence, not a proof.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy.optimize import minimize
 from scipy.special import expit, logsumexp
+
+from . import nonsmooth
 
 SMOOTH_RULES = ("softmax", "linear", "uniform")
 #: Relative Frank-Wolfe gap at which the concave (linear exposure) solver stops.
@@ -71,20 +76,30 @@ class _Others(NamedTuple):
     rest: np.ndarray | None
 
 
+def smooth_rule(game) -> str | None:
+    """The rule as the smooth formulas see it: ``topk_softmax`` with ``k >= n`` shows every
+    producer, so it is ``softmax``; None for a rule without a gradient."""
+    rule = game.rule
+    if rule == "topk_softmax" and game.k >= game.n_producers:
+        return "softmax"
+    return rule if rule in SMOOTH_RULES else None
+
+
 def _summarise(game, others, weights) -> _Others:
     weights = np.asarray(weights, dtype=np.float64)
     keep = weights > 0
     others, weights = np.asarray(others, dtype=np.float64)[:, keep], weights[keep]
     n_total = float(weights.sum()) + 1.0
+    rule = smooth_rule(game)
     if others.shape[1] == 0:
-        return _Others(game.rule, game.temperature, n_total, None)
-    if game.rule == "softmax":
+        return _Others(rule, game.temperature, n_total, None)
+    if rule == "softmax":
         rest = logsumexp(others / game.temperature, b=weights, axis=1)
-    elif game.rule == "linear":
+    elif rule == "linear":
         rest = others @ weights
     else:
         rest = np.zeros(others.shape[0])
-    return _Others(game.rule, game.temperature, n_total, rest)
+    return _Others(rule, game.temperature, n_total, rest)
 
 
 def _phi(x, others: _Others, engagement: bool, order: int):
@@ -125,7 +140,7 @@ def _phi(x, others: _Others, engagement: bool, order: int):
 
 
 def _check_smooth(game):
-    if game.rule not in SMOOTH_RULES:
+    if smooth_rule(game) is None:
         raise ValueError(
             f"rule must be one of {', '.join(SMOOTH_RULES)} for deviations over the simplex "
             f"(a piecewise-constant rule has no gradient), got {game.rule!r}"
@@ -150,41 +165,67 @@ def vertex_is_optimal(game) -> bool:
     engagement with ``tau >= 1/2`` or ``e^{1/tau} <= n - 1``, and uniform serving (linear, or
     constant, in the content).
     """
-    if game.rule == "uniform":
+    rule = smooth_rule(game)
+    if rule == "uniform" or game.n_producers == 1:
         return True
     if game.utility != "engagement":
         return False
-    if game.rule == "linear":
+    if rule == "linear":
         return True
-    if game.rule == "softmax":
+    if rule == "softmax":
         tau = game.temperature
         return tau >= 0.5 or (1.0 / tau <= math.log(max(game.n_producers - 1, 1)))
     return False
 
 
 def best_simplex_response(
-    game, others, weights, current=None, seed=0, random_starts: int = RANDOM_STARTS
+    game,
+    others,
+    weights,
+    current=None,
+    seed=0,
+    random_starts: int = RANDOM_STARTS,
+    stop_above: float | None = None,
 ) -> SimplexResponse:
     """The best content over the simplex for one producer against fixed others.
 
     ``others`` (n_users, m) are the other producers' scores with multiplicities ``weights``
     (m,); ``current`` (dim,), the producer's content now, is one of the starts of the
     multi-start search. ``seed`` fixes its random starts, so the answer is deterministic.
+    Every serving rule is supported: ``hardmax`` and top-k softmax by
+    :func:`recsys_eq_env.nonsmooth.search`, which returns as soon as it finds a content worth
+    more than ``stop_above`` (a check that only asks whether the producer gains).
     """
-    _check_smooth(game)
     users = game.users
+    if smooth_rule(game) is None and np.asarray(weights, dtype=np.float64).sum() > 0:
+        stop = math.inf if stop_above is None else float(stop_above)
+        return _nonsmooth_response(game, others, weights, current, seed, random_starts, stop)
     summary = _summarise(game, others, weights)
     engagement = game.utility == "engagement"
     vertex_values = _phi(users, summary, engagement, 0)[0].sum(axis=0)  # (dim,)
     best = int(vertex_values.argmax())
     vertex = np.zeros(game.dim)
     vertex[best] = 1.0
-    if summary.rest is None or vertex_is_optimal(game) or (game.rule == "linear" and engagement):
+    if summary.rest is None or vertex_is_optimal(game) or (summary.rule == "linear" and engagement):
         value = float(vertex_values[best])
         return SimplexResponse(value, vertex, value, "exact")
-    if game.rule == "linear":  # exposure: concave
+    if summary.rule == "linear":  # exposure: concave
         return _concave_linear_exposure(users, summary, vertex)
     return _multistart(game, summary, vertex_values, current, seed, random_starts)
+
+
+def _nonsmooth_response(game, others, weights, current, seed, random_starts, stop_above):
+    th = nonsmooth.thresholds(
+        game.users,
+        others,
+        weights,
+        game.rule,
+        game.temperature,
+        game.k,
+        game.utility == "engagement",
+    )
+    value, content = nonsmooth.search(th, current, seed, random_starts, stop_above)
+    return SimplexResponse(value, content, math.inf, "certificate")
 
 
 def _value(users, summary, engagement, s) -> float:

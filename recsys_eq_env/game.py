@@ -142,9 +142,10 @@ class EngagementGame:
         ``"basis"`` for engagement (under ``linear`` serving a producer's utility is convex in
         its own content, so a basis vector is always a best response: MODEL.md section 2; the
         paper checks basis vectors under softmax too) and for rules without a gradient
-        (``hardmax``, ``topk_softmax``); ``"simplex"`` for exposure under ``linear`` and
-        ``softmax`` serving, where best responses are often interior (linear exposure is
-        concave in the producer's content).
+        (``hardmax``, ``topk_softmax``: there a basis check is "basis only", and mixing often
+        wins; :func:`recsys_eq_env.certify_counts` searches the simplex); ``"simplex"`` for
+        exposure under ``linear`` and ``softmax`` serving, where best responses are often
+        interior (linear exposure is concave in the producer's content).
         """
         if self.utility == "exposure" and self.rule in ("linear", "softmax"):
             return "simplex"
@@ -154,14 +155,7 @@ class EngagementGame:
         """Validate ``deviations`` (``None``: :attr:`default_deviations`)."""
         if deviations is None:
             return self.default_deviations
-        deviations = _checks.check_choice(deviations, "deviations", DEVIATIONS)
-        if deviations == "simplex" and self.rule not in continuous.SMOOTH_RULES:
-            raise ValueError(
-                f"deviations='simplex' needs a rule with a gradient "
-                f"({', '.join(continuous.SMOOTH_RULES)}), got rule={self.rule!r}; "
-                "use deviations='basis'"
-            )
-        return deviations
+        return _checks.check_choice(deviations, "deviations", DEVIATIONS)
 
     def deviation_check(self, deviations=None) -> str:
         """What an equilibrium check over ``deviations`` proves about Nash equilibrium.
@@ -169,8 +163,10 @@ class EngagementGame:
         * ``"exact"``: it is the full Nash condition over the simplex (basis vectors where the
           utility is convex in own content; the concave linear-exposure maximisation with its
           duality gap);
-        * ``"certificate"``: a multi-start search over the simplex found nothing better
-          (softmax exposure, softmax engagement below tau = 1/2): evidence, not proof;
+        * ``"certificate"``: a search over the simplex found nothing better (multi-start
+          SLSQP for softmax exposure and softmax engagement below tau = 1/2; the line search
+          of :mod:`recsys_eq_env.nonsmooth` for hardmax and top-k softmax): evidence, not
+          proof;
         * ``"basis only"``: only basis-vector deviations were checked where continuous ones
           could do better (the equilibria of the game restricted to basis vectors).
         """

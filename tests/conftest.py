@@ -19,3 +19,41 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("ci" if os.environ.get("CI") else "default")
+
+#: The data every developer and CI run has beside the project (read-only).
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def shared_file(*parts) -> Path:
+    """A file of ../shared/data; missing fails in CI and skips (with the reason) elsewhere."""
+    import pytest
+
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{path} is missing: CI must have ../shared/data beside the project")
+        pytest.skip(f"{path} is missing (../shared/data is not beside this checkout)")
+    return path
+
+
+def _movielens_loader(tmp_path_factory):
+    import recsys_eq_env as rq
+
+    shared_file("ml-100k", "u.data")
+    cache = tmp_path_factory.mktemp("movielens-cache")
+
+    def load(dim: int, seed: int):
+        return rq.load_users(
+            "movielens-100k", dim, seed, data_home=SHARED, cache_home=cache, progress=False
+        )
+
+    return load
+
+
+def pytest_configure(config):
+    import pytest
+
+    # MovieLens-100k users by the paper's NMF protocol: movielens_users(dim, seed).
+    globals()["movielens_users"] = pytest.fixture(scope="session", name="movielens_users")(
+        _movielens_loader
+    )

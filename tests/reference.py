@@ -141,3 +141,32 @@ def dhondt(weights, seats):
 def single_minded_users(weights):
     """Integer weights -> a user matrix with weights[j] users on e_j."""
     return np.repeat(np.eye(len(weights)), weights, axis=0)
+
+
+def simplex_grid(dim, resolution):
+    """Every point of the simplex with coordinates in multiples of 1 / resolution."""
+    points = [
+        np.array(bars, float)
+        for bars in itertools.product(range(resolution + 1), repeat=dim - 1)
+        if sum(bars) <= resolution
+    ]
+    return np.array([[*p, resolution - p.sum()] for p in points]) / resolution
+
+
+def grid_best_response(users, counts, a, rule, temperature=1.0, k=None, utility="engagement",
+                       resolution=32):  # fmt: skip
+    """(value, content): the best utility of a producer on feature ``a`` of the basis profile
+    with these counts over a grid of the simplex, each candidate profile served naively.
+
+    With users in multiples of 1/4 and a grid in multiples of 1/2^m every score is exact in
+    floating point, so ties are exact ties.
+    """
+    dim = len(counts)
+    others = [j for j in range(dim) for _ in range(counts[j] - (j == a))]
+    best, content = -np.inf, None
+    for s in simplex_grid(dim, resolution):
+        profile = np.vstack([s, np.eye(dim)[others]]) if others else s[None]
+        value = naive_utilities(users, profile, rule, temperature, k, utility)[0]
+        if value > best:
+            best, content = value, s
+    return best, content

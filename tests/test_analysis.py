@@ -123,7 +123,7 @@ def test_mixed_equilibrium_on_two_single_minded_features():
 def test_mixed_equilibrium_certificate_where_the_utility_is_not_convex():
     game = rq.EngagementGame(rq.synthetic_users("uniform", 60, 3, seed=1), 3, "softmax", 0.1)
     mixed = analysis.symmetric_mixed_equilibrium(game)
-    assert mixed.continuous == "certificate" and np.isfinite(mixed.continuous_gain)
+    assert mixed.continuous == "certified by search" and np.isfinite(mixed.continuous_gain)
 
 
 def test_welfare_orders_optimum_equilibria_and_bound():

@@ -217,11 +217,6 @@ S = np.eye(3)
             ValueError,
             "deviations must be one of basis, simplex",
         ),
-        (
-            lambda: rq.EngagementGame(U, 3, "hardmax").is_nash(S, deviations="simplex"),
-            ValueError,
-            "deviations='simplex' needs a rule with a gradient",
-        ),
         (lambda: rq.CountOracle(U, "softmaxx"), ValueError, "rule must be one of"),
         (lambda: rq.CountOracle([[1.0, -1.0]], "linear"), ValueError, "users has negative"),
         (lambda: rq.CountOracle(U, "softmax", 0.0), ValueError, "temperature must be a finite"),

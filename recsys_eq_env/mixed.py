@@ -1,0 +1,496 @@
+"""Symmetric mixed equilibria over basis vectors, and what they are over the whole simplex.
+
+Every producer draws its feature from shares ``x``. With ``V(o)[b] = U(o + e_b)[b]``, the
+utility of joining feature ``b`` against opponents ``o`` (a count vector of ``n - 1``), a
+producer on ``b`` expects ``f_b(x) = E_{o ~ Multinomial(n - 1, x)} V(o)[b]``, a polynomial in
+``x``, exact over the lattice of ``n - 1``. ``x`` is a symmetric equilibrium over basis vectors
+iff ``f`` is equal on the support of ``x`` and no larger off it.
+
+* :func:`symmetric_mixed_equilibrium` finds *one*: the one the replicator dynamics reach
+  from ``start``, finished by a root finder. A game may have several.
+* :func:`symmetric_equilibria` finds *every* one, by support enumeration: on each of the
+  ``2^d - 1`` supports, "equal expected utility on the support" solved from several starts,
+  kept where the shares are positive and no feature off the support earns more.
+
+A mixture over basis vectors is an equilibrium of the game as specified (content on the
+simplex) only if no content ``s`` earns more against it: :func:`mixed_certificate` says
+``"exact"`` where a producer's utility is convex in its own content (a basis vector is then a
+best response to any mixture), ``"certified by search"`` where a search over the simplex of
+the expected utility found no gain (SLSQP with the exact gradient for softmax and linear
+serving; :func:`recsys_eq_env.nonsmooth.search` for hardmax and top-k softmax), and
+``"fails: gain g"`` where it found one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+from scipy import optimize
+from scipy.special import gammaln, logsumexp
+
+from . import _checks, continuous, nonsmooth
+from ._progress import progress_bar
+from .certificate import TOL as CERTIFICATE_TOL
+from .certificate import label_for
+from .game import EngagementGame
+from .lattice import Lattice
+
+#: Opponents' count vectors above which expectations over them are sampled, not exact.
+EXACT_OPPONENTS = 300_000
+#: Replicator steps between attempts to finish with the root finder.
+REFINE_EVERY = 250
+#: Count vectors per batch.
+CHUNK = 4096
+#: (opponents, user) rows above which a mixture is not checked over the simplex.
+MAX_CERTIFICATE_ROWS = 4_000_000
+#: Share vectors closer than this (max norm) are one equilibrium.
+SAME = 1e-7
+
+
+def _utilities(game: EngagementGame, counts: np.ndarray) -> np.ndarray:
+    return game.oracle.batch_utilities(counts, np.float64)
+
+
+def _log_multinomial(counts: np.ndarray, shares: np.ndarray, total: int) -> np.ndarray:
+    """log of the multinomial probability of each count vector (rows) under ``shares``."""
+    with np.errstate(divide="ignore", invalid="ignore"):  # a root finder's trial may go < 0
+        log_shares = np.log(shares)
+    terms = np.multiply(counts, log_shares, out=np.zeros(counts.shape), where=counts > 0)
+    return gammaln(total + 1) - gammaln(counts + 1).sum(axis=1) + terms.sum(axis=1)
+
+
+@dataclass(frozen=True)
+class MixedEquilibrium:
+    """A symmetric mixed equilibrium over basis vectors: every producer draws its feature
+    from ``shares``."""
+
+    #: (dim,) probability of each feature.
+    shares: np.ndarray
+    #: (dim,) expected utility of a producer on each feature against n - 1 opponents.
+    expected: np.ndarray
+    #: Sum over producers of (best feature's expected utility - the strategy's).
+    nash_conv: float
+    #: ``"exact"`` (expectations over every opponents' count vector) or ``"sampled"``.
+    method: str
+    #: Half-width of a 99.7% (3 sigma) confidence bound on ``expected`` (0 when exact).
+    bound: float
+    #: What the equilibrium is over the whole simplex (:func:`mixed_certificate`):
+    #: ``"exact"``, ``"certified by search"``, ``"fails: gain g"`` (g relative to the best
+    #: basis vector's expected utility), or ``"not checked"`` (sampled expectations, or not
+    #: asked).
+    continuous: str = "not checked"
+    #: The best continuous deviation's expected utility minus the best basis vector's, when
+    #: searched (<= 0: no gain found).
+    continuous_gain: float = float("nan")
+    iterations: int = 0
+    #: (dim,) bool: the features drawn with positive probability.
+    support: np.ndarray | None = None
+
+    @property
+    def certified(self) -> bool:
+        """Whether this is an equilibrium of the game over the simplex by its certificate."""
+        return self.continuous in ("exact", "certified by search")
+
+
+class _Opponents:
+    """V(o)[b] for every count vector o of n - 1 opponents (exact), or samples of them."""
+
+    def __init__(self, game: EngagementGame, samples: int, seed):
+        self.game = game
+        n, dim = game.n_producers, game.dim
+        self.lattice = Lattice(n - 1, dim)
+        self.exact = self.lattice.size <= EXACT_OPPONENTS
+        self.samples = samples
+        self.rng = np.random.default_rng(seed)
+        if self.exact:
+            self.others = self.lattice.unrank(np.arange(self.lattice.size))
+            self.values = self._join(self.others)
+
+    def _join(self, others):
+        """(m, dim): utility of joining each feature against each opponents' count vector."""
+        dim = self.game.dim
+        out = np.empty((len(others), dim))
+        for b in range(dim):
+            joined = others.copy()
+            joined[:, b] += 1
+            for lo in range(0, len(others), CHUNK):
+                out[lo : lo + CHUNK, b] = _utilities(self.game, joined[lo : lo + CHUNK])[:, b]
+        return out
+
+    def expected(self, shares):
+        """(dim,) expected utilities, and the 3-sigma half-width (0 when exact)."""
+        n = self.game.n_producers
+        if self.exact:
+            weights = np.exp(_log_multinomial(self.others, shares, n - 1))
+            return weights @ self.values, 0.0
+        draws = self.rng.multinomial(n - 1, shares, size=self.samples)
+        values = self._join(draws)
+        return values.mean(axis=0), float(3 * values.std(axis=0).max() / math.sqrt(len(draws)))
+
+    def jacobian(self, shares, support):
+        """d expected[b] / d shares[j] for j in the support (exact mode)."""
+        n = self.game.n_producers
+        weights = np.exp(_log_multinomial(self.others, shares, n - 1))
+        columns = [
+            (weights * self.others[:, j] / shares[j]) @ self.values for j in support
+        ]  # d P(o) / d x_j = P(o) o_j / x_j
+        return np.stack(columns, axis=1)
+
+
+def symmetric_mixed_equilibrium(
+    game: EngagementGame,
+    start=None,
+    tol: float = 1e-12,
+    samples: int = 20_000,
+    seed=0,
+    max_iter: int = 20_000,
+    certify: bool = True,
+) -> MixedEquilibrium:
+    """A symmetric mixed equilibrium over basis vectors (module docstring).
+
+    Replicator dynamics from ``start`` (default: the users' distribution) find the support;
+    a root finder (SciPy's ``hybr`` with the exact Jacobian) then solves "equal expected
+    utility on the support" to ``tol``, adding back a feature that earns more and dropping one
+    whose share turns negative. Expectations are exact over every opponents' count vector
+    while there are at most 300,000 of them, else sampled (``samples`` draws; the result then
+    states a 3-sigma confidence bound). ``certify`` searches continuous deviations where a
+    producer's utility is not convex in its own content (:func:`mixed_certificate`).
+
+    This is *one* symmetric equilibrium, the one the replicator reaches from ``start``:
+    others may exist (:func:`symmetric_equilibria` finds every one).
+    """
+    if not isinstance(game, EngagementGame):
+        raise TypeError(f"game must be an EngagementGame, got {type(game).__name__}")
+    dim, n = game.dim, game.n_producers
+    opponents = _Opponents(game, samples, seed)
+    if start is None:
+        x = game.users.sum(axis=0) / game.users.sum()
+    else:
+        x = _checks.as_float_matrix(np.atleast_2d(start), "start")[0]
+        if x.shape != (dim,) or not np.isclose(x.sum(), 1.0):
+            raise ValueError(f"start must be {dim} shares summing to 1, got {x.tolist()}")
+    x = np.clip(x, 1e-12, None)
+    x /= x.sum()
+    iterations = 0
+    top = max(float(opponents.expected(np.full(dim, 1.0 / dim))[0].max()), 1e-300)
+    scale = 1.0 / top
+    while iterations < max_iter:  # discrete replicator dynamics
+        iterations += 1
+        f = opponents.expected(x)[0] * scale
+        new = x * f / (x @ f)
+        converged = np.abs(new - x).max() < 1e-12
+        x = new
+        if converged:
+            break
+        if opponents.exact and iterations % REFINE_EVERY == 0:
+            # Near a face the replicator crawls (a feature earning 1e-4 less decays by 1e-4
+            # per step): try the root finder on the support it suggests, keep it if exact.
+            y = _refine(opponents, x, tol)
+            if _regret(opponents, y) <= tol * top:
+                x = y
+                break
+    if opponents.exact:
+        x = _refine(opponents, x, tol)
+    f, bound = opponents.expected(x)
+    nash_conv = float(n * (f.max() - x @ f))
+    result = MixedEquilibrium(
+        shares=x,
+        expected=f,
+        nash_conv=max(nash_conv, 0.0),
+        method="exact" if opponents.exact else "sampled",
+        bound=bound,
+        iterations=iterations,
+    )
+    return _certified(game, opponents, result, certify, seed)
+
+
+def _certified(game, opponents, result, certify: bool, seed) -> MixedEquilibrium:
+    result = replace(result, support=result.shares > 0)
+    if continuous.vertex_is_optimal(game):
+        return replace(result, continuous="exact", continuous_gain=0.0)
+    if certify and opponents.exact:
+        label, gain = mixed_certificate(game, result.shares, opponents, seed=seed)
+        return replace(result, continuous=label, continuous_gain=gain)
+    return result
+
+
+def _regret(opponents: _Opponents, y: np.ndarray) -> float:
+    """Best feature's expected utility minus the mixture's, per producer (inf if not a
+    distribution)."""
+    if not np.isfinite(y).all() or y.min() < 0 or not np.isclose(y.sum(), 1.0):
+        return math.inf
+    f = opponents.expected(y)[0]
+    return float(f.max() - y @ f)
+
+
+def _refine(opponents: _Opponents, x: np.ndarray, tol: float) -> np.ndarray:
+    """Solve "equal expected utility on the support" and fix the support until consistent.
+
+    Starts from the support the replicator suggests (shares above 1e-7). A solution with a
+    negative share drops that feature; a failed solve drops the support's feature that earns
+    least at ``x`` (the one the replicator is removing); a feature off the support that earns
+    more joins it. Every candidate is scored by its exact regret, and the best one found
+    (``x`` itself included) is returned, so the refinement never makes ``x`` worse.
+    """
+    dim = x.size
+    f_x = opponents.expected(x)[0]
+    best, best_regret = x, _regret(opponents, x)
+    support = [int(j) for j in np.flatnonzero(x > 1e-7)]
+    seen = set()
+    for _ in range(3 * dim):
+        if not support or tuple(support) in seen:
+            break
+        seen.add(tuple(support))
+        if len(support) == 1:
+            y, solved = np.zeros(dim), True
+            y[support[0]] = 1.0
+        else:
+            y, solved = _solve_support(opponents, x, support, tol)
+        regret = _regret(opponents, y)
+        if regret < best_regret:
+            best, best_regret = y, regret
+        negative = [j for j in support if y[j] < 0]
+        if negative:
+            support.remove(min(negative, key=lambda j: y[j]))
+            continue
+        if not solved:
+            support.remove(min(support, key=lambda j: f_x[j]))
+            continue
+        f = opponents.expected(y)[0]
+        on = f[support].max()
+        outside = [j for j in range(dim) if j not in support and f[j] > on * (1 + 1e-12)]
+        if outside:
+            support = sorted([*support, max(outside, key=lambda j: f[j])])
+            x = np.clip(y, 1e-6, None) / np.clip(y, 1e-6, None).sum()
+            continue
+        break
+    return np.clip(best, 0.0, None) / np.clip(best, 0.0, None).sum()
+
+
+def _solve_support(opponents, x, support, tol):
+    dim = x.size
+    anchor, rest = support[0], support[1:]
+
+    def unpack(z):
+        y = np.zeros(dim)
+        y[rest] = z
+        y[anchor] = 1.0 - z.sum()
+        return y
+
+    def equations(z):
+        f = opponents.expected(unpack(z))[0]
+        return f[rest] - f[anchor]
+
+    def jacobian(z):
+        y = unpack(z)
+        full = opponents.jacobian(np.where(y > 0, y, 1e-300), support)  # (dim, |support|)
+        # z moves shares on rest, and the anchor's share by minus their sum
+        d = full[:, 1:] - full[:, [0]]
+        return d[rest] - d[[anchor]]
+
+    start = x[rest] / max(x[support].sum(), 1e-300)
+    solution = optimize.root(equations, start, jac=jacobian, method="hybr", options={"xtol": tol})
+    y = unpack(solution.x)
+    scale = max(float(np.abs(opponents.expected(np.clip(y, 0, None))[0]).max()), 1e-300)
+    residual = np.abs(equations(solution.x)).max() if np.isfinite(y).all() else np.inf
+    return y, bool(solution.success and residual <= 1e-9 * scale)
+
+
+def _rows(game, shares, opponents):
+    """The opponents' count vectors drawn with probability > 1e-15 under ``shares``, and
+    their probabilities (exact over the lattice of n - 1)."""
+    n = game.n_producers
+    weights = np.exp(_log_multinomial(opponents.others, shares, n - 1))
+    keep = weights > 1e-15
+    return opponents.others[keep], weights[keep]
+
+
+def mixed_certificate(game: EngagementGame, shares, opponents=None, tol=CERTIFICATE_TOL, seed=0):
+    """(label, gain): whether any content beats every basis vector against opponents drawn
+    from ``shares``, by more than ``tol`` relative (module docstring).
+
+    ``gain`` is the best expected utility found minus the best basis vector's (absolute);
+    the label is ``"not checked"`` where the (opponents, user) rows exceed
+    :data:`MAX_CERTIFICATE_ROWS`.
+    """
+    shares = np.asarray(shares, dtype=np.float64)
+    if continuous.vertex_is_optimal(game):
+        return "exact", 0.0
+    if opponents is None:
+        opponents = _Opponents(game, 0, seed)
+    if not opponents.exact or game.n_producers == 1:
+        return "not checked", float("nan")
+    f = opponents.expected(shares)[0]
+    base = float(f.max())
+    others, weights = _rows(game, shares, opponents)
+    if others.shape[0] * game.n_users > MAX_CERTIFICATE_ROWS:
+        return "not checked", float("nan")
+    if continuous.smooth_rule(game) is None:
+        value = _nonsmooth_expected(game, others, weights, seed)
+    else:
+        value = _smooth_expected(game, others, weights, seed)
+    gain = value - base
+    return label_for(False, gain / max(abs(base), 1e-12), tol), float(gain)
+
+
+def _nonsmooth_expected(game, others, weights, seed) -> float:
+    """Best expected utility found over the simplex, hardmax and top-k: every (opponents,
+    user) pair is a row weighted by the opponents' probability."""
+    parts = [
+        nonsmooth.thresholds(
+            game.users,
+            game.users,
+            o,
+            game.rule,
+            game.temperature,
+            game.k,
+            game.utility == "engagement",
+        )
+        for o in others.astype(np.float64)
+    ]
+    value, _ = nonsmooth.search(nonsmooth.stack(parts, weights), seed=seed)
+    return float(value)
+
+
+def _smooth_expected(game, others, weights, seed) -> float:
+    """Best expected utility found over the simplex, softmax and linear: multi-start SLSQP
+    with the exact gradient of ``sum_o P(o) sum_k phi(<c_k, s>; o)``."""
+    users = game.users
+    o = others.astype(np.float64)
+    rule = continuous.smooth_rule(game)
+    if rule == "softmax":
+        z = users / game.temperature
+        rest = logsumexp(z[None, :, :], b=o[:, None, :], axis=2)  # (m, n_users)
+    else:
+        rest = o @ users.T
+    m, n_users = rest.shape
+    summary = continuous._Others(rule, game.temperature, float(game.n_producers), rest.ravel())
+    engagement = game.utility == "engagement"
+    scale = 1.0 / n_users
+
+    def objective(s):
+        x = np.tile(users @ s, m)
+        phi, slope = continuous._phi(x, summary, engagement, 1)
+        value = weights @ phi.reshape(m, n_users).sum(axis=1)
+        grad = users.T @ (weights @ slope.reshape(m, n_users))
+        return -value * scale, -grad * scale
+
+    dim = game.dim
+    rng = np.random.default_rng(seed)
+    starts = [*np.eye(dim), np.full(dim, 1.0 / dim), *rng.dirichlet(np.ones(dim), 3)]
+    best = -np.inf
+    for s0 in starts:
+        res = optimize.minimize(
+            objective,
+            s0,
+            jac=True,
+            method="SLSQP",
+            bounds=[(0.0, 1.0)] * dim,
+            constraints=[{"type": "eq", "fun": lambda s: s.sum() - 1.0}],
+            options={"maxiter": 200, "ftol": 1e-12},
+        )
+        s = np.clip(res.x, 0.0, None)
+        best = max(best, -objective(s / s.sum())[0] / scale)
+    return float(best)
+
+
+def symmetric_equilibria(
+    game: EngagementGame,
+    tol: float = 1e-10,
+    certify: bool = True,
+    seed=0,
+    progress: bool = False,
+) -> list[MixedEquilibrium]:
+    """Every symmetric equilibrium over basis vectors (module docstring), the symmetric pure
+    ones (every producer on one feature) included, in order of support then shares.
+
+    Support enumeration over the ``2^d - 1`` supports, each solved from the centroid of the
+    support, the users' distribution on it and two random points; exact expectations only
+    (at most 300,000 opponents' count vectors, else a ValueError). ``certify`` checks each
+    over the simplex (:func:`mixed_certificate`).
+    """
+    if not isinstance(game, EngagementGame):
+        raise TypeError(f"game must be an EngagementGame, got {type(game).__name__}")
+    tol = _checks.check_tol(tol)
+    dim = game.dim
+    opponents = _Opponents(game, 0, seed)
+    if not opponents.exact:
+        raise ValueError(
+            f"symmetric_equilibria needs exact expectations: the game has "
+            f"{opponents.lattice.size:,} opponents' count vectors (n_producers="
+            f"{game.n_producers}, dim={dim}), more than {EXACT_OPPONENTS:,}"
+        )
+    rng = np.random.default_rng(seed)
+    users_dist = game.users.sum(axis=0) / game.users.sum()
+    top = max(float(np.abs(opponents.expected(np.full(dim, 1.0 / dim))[0]).max()), 1e-300)
+    supports = [s for r in range(1, dim + 1) for s in itertools.combinations(range(dim), r)]
+    bar = progress_bar(len(supports), progress, desc="symmetric equilibria", unit="support")
+    found: list[np.ndarray] = []
+    for support in supports:
+        bar.update()
+        for y in _support_solutions(opponents, list(support), users_dist, rng, tol):
+            if _regret(opponents, y) <= 1e-9 * top and not any(
+                np.abs(y - z).max() < SAME for z in found
+            ):
+                found.append(y)
+    bar.close()
+    results = []
+    for y in found:
+        f, bound = opponents.expected(y)
+        nash_conv = max(float(game.n_producers * (f.max() - y @ f)), 0.0)
+        result = MixedEquilibrium(y, f, nash_conv, "exact", bound, 0)
+        results.append(_certified(game, opponents, result, certify, seed))
+    return results
+
+
+def _support_solutions(opponents, support, users_dist, rng, tol):
+    """Share vectors with positive shares exactly on ``support`` and equal expected utility
+    there. Two features: every sign change of ``f_a - f_b`` along the edge (a scan of 512
+    points, then Brent's method). More: the root finder from the support's centroid, the
+    users' distribution on it and ``4 |support|`` random points."""
+    dim = users_dist.size
+    if len(support) == 1:
+        y = np.zeros(dim)
+        y[support[0]] = 1.0
+        return [y]
+    if len(support) == 2:
+        return _edge_solutions(opponents, support, dim)
+    on = np.zeros(dim)
+    on[support] = 1.0
+    starts = [on / on.sum(), users_dist * on / (users_dist * on).sum()]
+    for _ in range(4 * len(support)):
+        x = np.zeros(dim)
+        x[support] = rng.dirichlet(np.ones(len(support)))
+        starts.append(x)
+    out = []
+    for x in starts:
+        y, solved = _solve_support(opponents, x, support, tol)
+        if solved and (y[support] > 1e-12).all():
+            y = np.where(on > 0, y, 0.0)
+            out.append(y / y.sum())
+    return out
+
+
+def _edge_solutions(opponents, support, dim):
+    a, b = support
+
+    def point(t):
+        y = np.zeros(dim)
+        y[a], y[b] = t, 1.0 - t
+        return y
+
+    def difference(t):
+        f = opponents.expected(point(t))[0]
+        return float(f[a] - f[b])
+
+    grid = np.linspace(0.0, 1.0, 513)[1:-1]
+    values = np.array([difference(t) for t in grid])
+    scale = max(float(np.abs(values).max()), 1e-300)
+    out = [point(t) for t, v in zip(grid, values, strict=True) if abs(v) <= 1e-13 * scale]
+    for i in np.flatnonzero(np.sign(values[:-1]) * np.sign(values[1:]) < 0):
+        t = optimize.brentq(difference, grid[i], grid[i + 1], xtol=1e-15, rtol=1e-15)
+        out.append(point(t))
+    return out
