@@ -215,6 +215,17 @@ def _summary(grouped) -> pd.DataFrame:
             "producers with continuous gain > 1e-6": grouped.apply(
                 lambda g: int((g["relative_continuous_gain"] > 1e-6).sum()), include_groups=False
             ),
+            # an equilibrium fails its certificate when any producer gains (issue 19)
+            "equilibria that fail": grouped.apply(
+                lambda g: int(
+                    g[g["relative_continuous_gain"] > 1e-6][
+                        [c for c in EQUILIBRIUM if c in g.columns]
+                    ]
+                    .drop_duplicates()
+                    .shape[0]
+                ),
+                include_groups=False,
+            ),
             "min peak of content": grouped["optimum_peak"].min(),
         }
     )

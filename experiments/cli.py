@@ -230,8 +230,9 @@ def run_welfare(args) -> int:
     save(welfare_figure(table), out / "figures" / "fig7_welfare")
     seconds = time.perf_counter() - start
     with pd_options():
-        columns = ["serving", "equilibria", "optimum", "best_equilibrium", "worst_equilibrium",
-                   "mixed_equilibrium", "price_of_anarchy", "price_of_stability",
+        columns = ["serving", "equilibria", "certified_equilibria", "mixed_equilibria",
+                   "certified_mixed_equilibria", "optimum", "best_equilibrium",
+                   "worst_equilibrium", "price_of_anarchy", "pure_price_of_anarchy",
                    "better_response_cycle"]  # fmt: skip
         print(table[columns].to_string(index=False))
     record_invocation(out, _command("welfare"), {f"welfare [{args.dataset}]": seconds})
@@ -240,7 +241,7 @@ def run_welfare(args) -> int:
 
 
 def run_design(args) -> int:
-    from .design import design_study
+    from .design import design_study, pick
     from .plots import design_figure, save
     from .report import build_report, record_invocation
     from .store import atomic_parquet
@@ -259,10 +260,15 @@ def run_design(args) -> int:
     (out / "figures").mkdir(exist_ok=True)
     save(design_figure(table), out / "figures" / "fig8_design")
     seconds = time.perf_counter() - start
-    best = table.loc[table["user_welfare_mean"].idxmax()]
+    picked = pick(table)
     with pd_options():
         print(table.drop(columns=["dataset"]).to_string(index=False))
-    print(f"best for users: {best['serving']} ({best['user_welfare_mean']:.4f} per user)")
+    if picked.empty:
+        print("best for users: no rule converged to a certified equilibrium in every run")
+    else:
+        names = " = ".join(picked["serving"])
+        welfare = picked["user_welfare_mean"].max()
+        print(f"best for users: {names} ({welfare:.4f} per user at a certified equilibrium)")
     record_invocation(out, _command("design"), {f"design [{args.dataset}]": seconds})
     print(f"design: {len(table)} serving rules in {seconds:.1f}s; report {build_report(out)}")
     return 0

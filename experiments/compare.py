@@ -29,6 +29,7 @@ Each learner counts steps in its own unit (``STEP_UNITS``).
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -224,6 +225,7 @@ def study_settings(study: StudyConfig) -> dict:
         "learners": study.learners,
         "simultaneous": list(study.simultaneous_learners),
         "results_version": RESULTS_VERSION,
+        "torch_threads": torch_threads(),
     }
 
 
@@ -282,11 +284,68 @@ def _checkpoints(total: int, count: int) -> list[int]:
     return sorted({round(x) for x in np.linspace(0, total, count + 1)})
 
 
+#: The packages whose versions decide a learner's numbers, recorded in every row.
+PROVENANCE_PACKAGES = (
+    "numpy", "scipy", "torch", "stable-baselines3", "gymnasium", "pettingzoo", "supersuit",
+)  # fmt: skip
+
+
+def torch_threads() -> int:
+    """Threads torch trains on: ``RECSYS_EQ_TORCH_THREADS`` (default 1). Another count rounds
+    the same sums differently, so it is part of a row's fingerprint; the report's rounding
+    check reruns the study on 2."""
+    value = os.environ.get("RECSYS_EQ_TORCH_THREADS", "1").strip()
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"RECSYS_EQ_TORCH_THREADS must be an integer >= 1, got {value!r}")
+    return int(value)
+
+
+def provenance() -> dict:
+    """``versions`` (the packages a row depends on) and ``cpu`` (the processor model) of this
+    process: what a row needs to be reproduced bit for bit (float rounding in torch's and
+    BLAS's kernels depends on both)."""
+    from importlib import metadata
+
+    versions = []
+    for name in PROVENANCE_PACKAGES:
+        try:
+            versions.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name} absent")
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as handle:
+            cpu = next(
+                (line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")),
+                "unknown",
+            )
+    except OSError:
+        pass
+    return {"versions": ", ".join(versions), "cpu": cpu, "torch_threads": torch_threads()}
+
+
 def run_cell(cell: Cell, study: StudyConfig) -> list[dict]:
-    """Every learner of the study on one cell; rows of checkpoint metrics."""
+    """Every learner of the study on one cell; rows of checkpoint metrics.
+
+    One thread for BLAS and :func:`torch_threads` for torch, whatever the process was given:
+    a joblib worker gets ``cores // jobs`` threads, and another thread count rounds the same
+    sums differently, which PPO amplifies into other policies. With both fixed, the same cell
+    gives the same rows on every run of the same machine and install.
+    """
     import torch
 
-    torch.set_num_threads(1)
+    from recsys_eq_env._threads import blas_limit
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(torch_threads())
+    try:
+        with blas_limit(1):
+            return _run_cell(cell, study)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _run_cell(cell: Cell, study: StudyConfig) -> list[dict]:
     serving = cell.serving
     game = cell_game(
         study.dataset,
@@ -303,6 +362,7 @@ def run_cell(cell: Cell, study: StudyConfig) -> list[dict]:
     reference_dist = np.mean([r.producer_dist for r in references], axis=0)
     rows = []
     settings = fingerprint(study_settings(study))
+    made_by = provenance()
 
     def log(learner, step, profiles, concentration=None, seconds=np.nan):
         row = {
@@ -320,6 +380,7 @@ def run_cell(cell: Cell, study: StudyConfig) -> list[dict]:
             "reference_iterations": float(np.mean([r.iterations for r in references])),
         }
         row.update(profile_metrics(game, profiles, reference_dist, concentration))
+        row.update(made_by)
         rows.append(row)
 
     context = _Context(game, cell, study, seed, eval_seeds, log)

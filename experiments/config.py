@@ -25,6 +25,8 @@ REQUIRED = ("exp1", "exp2")
 GENERATORS = ("default", "paper")
 #: Bump when a change to the code changes the rows a run produces: old rows become stale.
 RESULTS_VERSION = 2
+#: Bump when the certificate over the simplex changes what it finds (certified rows go stale).
+CERTIFICATE_VERSION = 1
 ENGINES = ("rollout", "direct")
 
 
@@ -153,13 +155,24 @@ class RunSpec:
 
     def settings(self, engine: str) -> dict:
         """What changes this run's row beyond its key (its fingerprint's contents)."""
-        return {
+        settings = {
             "base_seed": self.base_seed,
             "max_iter": self.max_iter,
             "engine": engine,
             "generator": self.population_generator,
             "results_version": RESULTS_VERSION,
         }
+        if self.certified:
+            settings["certificate"] = CERTIFICATE_VERSION
+        return settings
+
+    @property
+    def certified(self) -> bool:
+        """Whether the run's equilibrium is certified over the simplex: the later revision's
+        rules (``variants``), which the report ranks, and where basis vectors are not
+        enough (hardmax, top-k). The paper's grids (exp1, exp2) are the paper's heuristic
+        over basis vectors, compared cell by cell with the authors' tables."""
+        return self.experiment == "variants"
 
     @property
     def population_generator(self) -> str:

@@ -7,9 +7,12 @@
   better-response paths can cycle, and where the paper's dynamics end (basins).
 * ``design``: for a real population, which serving rule should the platform pick? Per rule
   (softmax over a temperature range searched adaptively, linear, top-k softmax, uniform,
-  hardmax), the equilibria the paper's dynamics reach from several random starts, their user
-  welfare, and the diversity they induce (features occupied, total variation distance between
-  producers and users).
+  hardmax), the equilibria the paper's dynamics reach from several random starts, each
+  certified over the simplex (:func:`recsys_eq_env.certify_counts`: under hardmax and top-k
+  softmax mixing or a tilt often beats a basis-vector equilibrium), their user welfare, and
+  the diversity they induce (features occupied, total variation distance between producers
+  and users). A rule may be picked only when every run converged to a certified
+  equilibrium; ties are reported as ties (:func:`pick`).
 """
 
 from __future__ import annotations
@@ -38,7 +41,9 @@ def welfare_study(
     threads: int = 2,
     progress: bool = True,
 ) -> pd.DataFrame:
-    """One row per serving rule: welfare at the optimum and at equilibria (module docstring)."""
+    """One row per serving rule: welfare at the optimum and at every equilibrium known
+    (module docstring). Every pure equilibrium over basis vectors and every symmetric one is
+    certified over the simplex; the prices count only those that pass."""
     from tqdm.auto import tqdm
 
     servings = [("softmax", float(t)) for t in temperatures] + [(r, None) for r in rules]
@@ -47,8 +52,8 @@ def welfare_study(
         start = time.perf_counter()
         game = rq.EngagementGame(users, n_producers, rule, 1.0 if tau is None else tau)
         eq = analysis.pure_equilibria(game, threads=threads)
-        mixed = analysis.symmetric_mixed_equilibrium(game, certify=False)
-        value = analysis.welfare(game, eq, mixed)
+        symmetric = analysis.symmetric_equilibria(game)
+        value = analysis.welfare(game, eq, symmetric)
         try:
             graph = analysis.response_graph(game)
             shares, stuck = graph.basins()
@@ -69,18 +74,28 @@ def welfare_study(
                 "n_users": game.n_users,
                 "dim": game.dim,
                 "n_producers": n_producers,
+                "equilibrium_check": eq.check,
                 "equilibria": value.equilibria,
+                "certified_equilibria": value.certified_equilibria,
+                "mixed_equilibria": value.mixed_equilibria,
+                "certified_mixed_equilibria": value.certified_mixed_equilibria,
                 "optimum": value.optimum,
                 "optimum_method": value.optimum_method,
                 "optimum_counts": json_counts(value.optimum_counts),
                 "upper_bound": value.upper_bound,
                 "best_equilibrium": value.best_equilibrium,
                 "worst_equilibrium": value.worst_equilibrium,
-                "mixed_equilibrium": value.mixed_equilibrium,
-                "mixed_shares": json_counts(np.round(mixed.shares, 6)),
-                "mixed_nash_conv": mixed.nash_conv,
+                "best_pure_equilibrium": value.best_pure_equilibrium,
+                "worst_pure_equilibrium": value.worst_pure_equilibrium,
+                "best_mixed_equilibrium": value.best_mixed_equilibrium,
+                "worst_mixed_equilibrium": value.worst_mixed_equilibrium,
+                "mixed_shares": "; ".join(json_counts(np.round(m.shares, 6)) for m in symmetric),
+                "mixed_checks": "; ".join(m.continuous for m in symmetric),
+                "mixed_nash_conv": max((m.nash_conv for m in symmetric), default=np.nan),
                 "price_of_anarchy": value.price_of_anarchy,
                 "price_of_stability": value.price_of_stability,
+                "pure_price_of_anarchy": value.pure_price_of_anarchy,
+                "pure_price_of_stability": value.pure_price_of_stability,
                 "better_response_cycle": cycle,
                 "basins": str(basins),
                 "never_at_equilibrium": stuck,
@@ -103,6 +118,13 @@ class DesignPoint:
     k: float
     runs: int
     converged: int
+    #: Converged runs whose equilibrium passes its certificate over the simplex.
+    certified: int
+    #: The certificates' verdict: "exact", "certified by search", or the largest failure
+    #: ("fails: gain g"); "none converged" when no run converged.
+    check: str
+    #: The largest relative gain a certificate found (0 when every one passed exactly).
+    max_gain: float
     user_welfare_mean: float
     user_welfare_min: float
     user_welfare_max: float
@@ -110,22 +132,42 @@ class DesignPoint:
     tvd: float
     distinct_equilibria: int
 
+    @property
+    def eligible(self) -> bool:
+        """Every run converged to an equilibrium of the game (certified over the simplex):
+        only such rules may be picked."""
+        return self.converged == self.runs and self.certified == self.runs
+
 
 def evaluate_rule(users, n_producers, rule, temperature=None, k=None, starts=8, seed=0):
-    """Equilibria the paper's dynamics reach from ``starts`` random starts, and their welfare
-    and diversity."""
+    """Equilibria the paper's dynamics reach from ``starts`` random starts, their welfare and
+    diversity, and each distinct equilibrium certified over the simplex."""
     game = rq.EngagementGame(users, n_producers, rule, 1.0 if temperature is None else temperature,
                              k=k)  # fmt: skip
     user_dist = rq.user_distribution(game.users)
-    welfare, occupied, tvd, seen, converged = [], [], [], set(), 0
+    welfare, occupied, tvd, seen, converged, certified = [], [], [], {}, 0, 0
+    distinct = set()
     for s in np.random.SeedSequence(seed).spawn(starts):
         result = rq.best_response_dynamics(game, seed=s)
         converged += result.converged
+        key = tuple(result.counts.tolist())
+        distinct.add(key)
+        if result.converged and key not in seen:
+            seen[key] = rq.certify_counts(game, result.counts, stop_at_failure=True)
+        if result.converged:
+            certified += seen[key].passed
         w = analysis.count_welfare(game, result.counts[None])[1][0]
         welfare.append(w / game.n_users)
         occupied.append(int((result.counts > 0).sum()))
         tvd.append(rq.total_variation(result.producer_dist, user_dist))
-        seen.add(tuple(result.counts.tolist()))
+    certificates = list(seen.values())
+    max_gain = max((c.gain for c in certificates), default=float("nan"))
+    if not certificates:
+        check = "none converged"
+    elif all(c.passed for c in certificates):
+        check = "exact" if all(c.exact for c in certificates) else "certified by search"
+    else:
+        check = max(certificates, key=lambda c: c.gain).label
     return DesignPoint(
         serving_label(rule, temperature, k),
         rule,
@@ -133,13 +175,31 @@ def evaluate_rule(users, n_producers, rule, temperature=None, k=None, starts=8, 
         np.nan if k is None else float(k),
         starts,
         converged,
+        certified,
+        check,
+        float(max_gain),
         float(np.mean(welfare)),
         float(np.min(welfare)),
         float(np.max(welfare)),
         float(np.mean(occupied)),
         float(np.mean(tvd)),
-        len(seen),
+        len(distinct),
     )
+
+
+#: Mean welfare per user within this relative distance of the best is a tie.
+TIE = 1e-9
+
+
+def pick(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows a platform may pick: the best mean user welfare among rules whose every run
+    converged to a certified equilibrium, with every rule tied with it (within
+    :data:`TIE` relative). Empty when no rule qualifies."""
+    eligible = table[(table["converged"] == table["runs"]) & (table["certified"] == table["runs"])]
+    if eligible.empty:
+        return eligible
+    best = eligible["user_welfare_mean"].max()
+    return eligible[eligible["user_welfare_mean"] >= best - TIE * abs(best)]
 
 
 def design_study(
@@ -156,7 +216,8 @@ def design_study(
 
     Softmax: a log-spaced grid of ``grid[2]`` temperatures over ``10**grid[0] ..
     10**grid[1]``, then ``refine`` golden-section steps on log10(temperature) around the best
-    grid point, maximising the mean user welfare at equilibrium.
+    grid point, maximising the mean user welfare at equilibrium among temperatures whose
+    every run converged to a certified equilibrium (:func:`pick` chooses among the rows).
     """
     from tqdm.auto import tqdm
 
@@ -167,7 +228,8 @@ def design_study(
         point = evaluate_rule(users, n_producers, "softmax", 10.0**log_tau, None, starts, seed)
         points.append(point)
         bar.update()
-        return point.user_welfare_mean
+        # the search maximises over temperatures a platform could pick (module docstring)
+        return point.user_welfare_mean if point.eligible else -np.inf
 
     logs = np.linspace(*grid[:2], int(grid[2]))
     values = [soft(x) for x in logs]

@@ -327,15 +327,17 @@ def variants_figure(variants: pd.DataFrame):
 
 
 def welfare_figure(table: pd.DataFrame):
-    """User welfare at the optimum, the best and worst pure equilibrium and the mixed one, vs
-    temperature (linear serving as horizontal lines), and the prices of anarchy/stability."""
+    """User welfare at the optimum, the best and worst certified pure and symmetric
+    equilibrium, vs temperature (linear serving as horizontal lines), and the prices of
+    anarchy (over every certified equilibrium, and over the pure ones) and stability."""
     soft = table[table["rule"] == "softmax"].sort_values("temperature")
     fig, axes = plt.subplots(1, 2, layout="constrained", figsize=(10, 3.6))
     styles = [
         ("optimum", "optimum (basis profiles)", "black"),
-        ("best_equilibrium", "best pure equilibrium", "tab:green"),
-        ("worst_equilibrium", "worst pure equilibrium", "tab:red"),
-        ("mixed_equilibrium", "symmetric mixed equilibrium", "tab:purple"),
+        ("best_pure_equilibrium", "best pure equilibrium (certified)", "tab:green"),
+        ("worst_pure_equilibrium", "worst pure equilibrium (certified)", "tab:red"),
+        ("best_mixed_equilibrium", "best symmetric equilibrium (certified)", "tab:purple"),
+        ("worst_mixed_equilibrium", "worst symmetric equilibrium (certified)", "tab:pink"),
     ]
     for column, label, colour in styles:
         axes[0].plot(soft["temperature"], soft[column], marker="o", ms=3, color=colour,
@@ -351,7 +353,8 @@ def welfare_figure(table: pd.DataFrame):
     axes[0].legend(fontsize=7)
     axes[0].grid(alpha=0.3)
     for column, label, colour in (
-        ("price_of_anarchy", "price of anarchy", "tab:red"),
+        ("price_of_anarchy", "price of anarchy (every certified equilibrium)", "tab:red"),
+        ("pure_price_of_anarchy", "price of anarchy (pure equilibria)", "tab:orange"),
         ("price_of_stability", "price of stability", "tab:green"),
     ):
         axes[1].plot(soft["temperature"], soft[column], marker="o", ms=3, color=colour,
@@ -390,12 +393,22 @@ def design_figure(table: pd.DataFrame):
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
     ax = axes[1]
-    points = ax.scatter(soft["features_occupied"], soft["user_welfare_mean"],
-                        c=np.log10(soft["temperature"]), cmap="viridis", s=18)  # fmt: skip
+    eligible = (table["converged"] == table["runs"]) & (table["certified"] == table["runs"])
+    ok = soft[eligible[soft.index]]
+    points = ax.scatter(ok["features_occupied"], ok["user_welfare_mean"],
+                        c=np.log10(ok["temperature"]), cmap="viridis", s=18,
+                        vmin=np.log10(soft["temperature"].min()),
+                        vmax=np.log10(soft["temperature"].max()))  # fmt: skip
     fig.colorbar(points, ax=ax, label="log10 temperature")
+    bad = soft[~eligible[soft.index]]
+    if len(bad):
+        ax.scatter(bad["features_occupied"], bad["user_welfare_mean"], s=18, facecolors="none",
+                   edgecolors="grey", label="softmax, not certified")  # fmt: skip
     for (_, row), colour in zip(others.iterrows(), colours, strict=False):
+        certified = bool(eligible[row.name])
         ax.scatter(row["features_occupied"], row["user_welfare_mean"], marker="s", s=30,
-                   color=colour, label=row["serving"])  # fmt: skip
+                   color=colour if certified else "none", edgecolors=colour,
+                   label=row["serving"] + ("" if certified else " (not certified)"))  # fmt: skip
     ax.set_xlabel("features occupied at equilibrium (diversity)")
     ax.set_ylabel("user welfare per user")
     ax.legend(fontsize=7)
@@ -403,7 +416,8 @@ def design_figure(table: pd.DataFrame):
     row = table.iloc[0]
     fig.suptitle(
         f"Platform design on {row['dataset']} (d = {row['dim']}, n = {row['n_producers']}): "
-        "user welfare and diversity at equilibrium per serving rule",
+        "user welfare and diversity at equilibrium per serving rule (hollow: not every run "
+        "reached a certified equilibrium)",
         fontsize=10,
     )
     return fig

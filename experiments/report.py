@@ -53,10 +53,17 @@ def record_invocation(folder, command: str, stages: dict[str, float]):
         atomic_write_text(path, json.dumps(record, indent=1) + "\n")
 
 
+#: The results tables a report reads (``<name>.parquet``), when present.
+TABLES = (
+    "exp1", "exp2", "variants", "certify", "compare", "compare_rounding", "sweep", "welfare",
+    "design",
+)  # fmt: skip
+
+
 def _read(folder: Path) -> dict:
     tables = {
         name: pd.read_parquet(folder / f"{name}.parquet")
-        for name in ("exp1", "exp2", "variants", "certify", "compare", "sweep", "welfare", "design")
+        for name in TABLES
         if (folder / f"{name}.parquet").exists()
     }
     for name in ("comparison_exp1", "comparison_exp2", "disagreements"):
@@ -124,7 +131,9 @@ def build_report(folder) -> Path:
         lines += _certify_section(tables["certify"], summarise(tables["certify"]))
         lines += _certify_populations(tables["certify"])
     if "compare" in tables:
-        lines += _learning_section(tables["compare"], tables.get("sweep"))
+        lines += _learning_section(
+            tables["compare"], tables.get("sweep"), tables.get("compare_rounding")
+        )
     if "welfare" in tables:
         lines += _welfare_section(tables["welfare"])
     if "design" in tables:
@@ -418,6 +427,7 @@ def _convergence_section(exp2, cells) -> list[str]:
 
 # ---------------------------------------------------------------------- variants
 def _variants_section(variants: pd.DataFrame) -> list[str]:
+    certified = "certificate" in variants.columns
     lines = [
         "## The later revision's serving rules",
         "",
@@ -426,19 +436,27 @@ def _variants_section(variants: pd.DataFrame) -> list[str]:
         f"datasets {_list(variants['dataset'])}): "
         f"{', '.join(serving_order(variants['serving'].unique()))}. Top-k softmax shows each "
         "user its k best producers, `uniform` is round robin, `hardmax` the limit tau -> 0; "
-        "synthetic-sparse users have 90% of their coordinates zeroed. Means over cells "
-        "(iterations over converged runs):",
+        "synthetic-sparse users have 90% of their coordinates zeroed. The paper's dynamics "
+        "stop at equilibria over basis vectors; every one is then certified over the simplex "
+        "(`recsys_eq_env.certify_counts`: exact where a producer's utility is convex in its "
+        "own content, else a search that includes the tilts off every vertex), and "
+        "*certified* counts the runs whose equilibrium passes. Means over cells (iterations "
+        "over converged runs):",
         "",
-        "| dataset | serving | runs | converged | iterations | features occupied | TV "
-        "distance | avg producer utility | avg user utility |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| dataset | serving | runs | converged | certified | largest gain found (rel.) "
+        "| iterations | features occupied | TV distance | avg producer utility | avg user "
+        "utility |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     order = {s: i for i, s in enumerate(serving_order(variants["serving"].unique()))}
+    passes = _passes(variants) if certified else variants["converged"]
     for (dataset, serving), block in sorted(
         variants.groupby(["dataset", "serving"]), key=lambda kv: (kv[0][0], order[kv[0][1]])
     ):
+        gain = block["certificate_gain"].max() if certified else float("nan")
         lines.append(
             f"| {dataset} | {serving} | {len(block)} | {int(block['converged'].sum())} | "
+            f"{int(passes[block.index].sum()) if certified else DASH} | {_cell(gain)} | "
             f"{block[block['converged']]['iterations'].mean():.1f} | "
             f"{block['features_occupied'].mean():.2f} | "
             f"{block['tvd'].mean():.3f} | {block['producer_utility_mean'].mean():.1f} | "
@@ -446,16 +464,54 @@ def _variants_section(variants: pd.DataFrame) -> list[str]:
         )
     lines += ["", "Reading (generated from the table):", ""]
     for dataset, block in variants.groupby("dataset"):
-        means = block.groupby("serving")["user_utility_mean"].mean()
-        spread = block.groupby("serving")["features_occupied"].mean()
-        lines.append(
-            f"- {dataset}: users are served best under {means.idxmax()} "
+        lines.append(f"- {dataset}: " + _variants_reading(block, passes[block.index]))
+    return [*lines, ""]
+
+
+def _passes(table: pd.DataFrame) -> pd.Series:
+    """Whether each run reached an equilibrium certified over the simplex."""
+    label = table["certificate"].astype(str)
+    return table["converged"] & (label.isin(["exact", "certified by search"]))
+
+
+def _variants_reading(block: pd.DataFrame, passes: pd.Series) -> str:
+    """Rules ranked only where every run reached a certified equilibrium, over the cells
+    they share (like with like); the others named with how many runs failed."""
+    cell = ["dim", "n_producers", "embedding_seed"]
+    ranked, excluded = [], []
+    for serving, runs in block.groupby("serving"):
+        ok = passes[runs.index]
+        if ok.all():
+            ranked.append(serving)
+        else:
+            failed = int((runs["converged"] & ~ok).sum())
+            unconverged = int((~runs["converged"]).sum())
+            parts = [f"{failed} of {len(runs)} equilibria fail their certificate"] if failed else []
+            parts += [f"{unconverged} runs did not converge"] if unconverged else []
+            excluded.append(f"{serving} ({', '.join(parts)})")
+    out = ""
+    if len(ranked) >= 2:
+        common = block[block["serving"].isin(ranked)]
+        shared = common.groupby(cell)["serving"].nunique()
+        shared = shared[shared == len(ranked)].index
+        common = common.set_index(cell).loc[shared].reset_index()
+        means = common.groupby("serving")["user_utility_mean"].mean()
+        spread = common.groupby("serving")["features_occupied"].mean()
+        out = (
+            f"over the {len(shared)} cells where every run of {', '.join(sorted(ranked))} "
+            f"reached a certified equilibrium, users are served best under {means.idxmax()} "
             f"({means.max():.4f} per user) and worst under {means.idxmin()} "
             f"({means.min():.4f}); producers spread most under {spread.idxmax()} "
             f"({spread.max():.2f} features occupied) and least under {spread.idxmin()} "
             f"({spread.min():.2f})."
         )
-    return [*lines, ""]
+    elif ranked:
+        out = f"only {ranked[0]} reached a certified equilibrium in every run: nothing to rank."
+    else:
+        out = "no rule reached a certified equilibrium in every run: nothing to rank."
+    if excluded:
+        out += f" Not ranked: {'; '.join(excluded)}."
+    return out
 
 
 def _certify_section(table, summary):
@@ -496,11 +552,13 @@ def _certify_section(table, summary):
                 "that these equilibria over basis vectors are equilibria over the simplex."
             )
         else:
+            failing = int(block["equilibria that fail"].sum())
             lines.append(
                 f"- {utility}, basis-vector equilibria: {found} of {checked} producers gain by "
                 "a continuous deviation (up to "
-                f"{_cell(block['max continuous gain (rel.)'].max())} of their utility): these "
-                "equilibria over basis vectors are not equilibria over the simplex."
+                f"{_cell(block['max continuous gain (rel.)'].max())} of their utility), so "
+                f"{failing} of {int(block['equilibria'].sum())} of these equilibria over basis "
+                "vectors fail their certificate: they are not equilibria over the simplex."
             )
     return [*lines, ""]
 
@@ -541,8 +599,10 @@ def _certify_populations(table) -> list[str]:
     return lines
 
 
-def _learning_section(curves: pd.DataFrame, sweep: pd.DataFrame | None = None):
-    """The comparison tables and a reading of them, every number generated from the curves."""
+def _learning_section(curves: pd.DataFrame, sweep=None, rounding=None):
+    """The comparison tables and a reading of them, every number generated from the curves;
+    ``rounding``, the same study rerun with torch on other threads, shows how far rows move
+    when only float rounding changes."""
     from .compare import FULL_INFORMATION, STEP_UNITS, final_table, learner_summary
 
     if "revision" not in curves.columns:  # curves of the study before issue 11
@@ -563,6 +623,7 @@ def _learning_section(curves: pd.DataFrame, sweep: pd.DataFrame | None = None):
         "counts as reached when the median evaluation episode ends with nash_conv per user "
         "<= 1e-3.",
         "",
+        *_provenance(curves),
         "| learner | cells reached | evaluation episodes reached | median nash_conv/user | "
         "median training seconds per cell |",
         "|---|---|---|---|---|",
@@ -604,7 +665,7 @@ def _learning_section(curves: pd.DataFrame, sweep: pd.DataFrame | None = None):
             "",
             f"Shared and independent discrete PPO together reach an equilibrium in "
             f"{int(ppo['cells reached'].sum())} of {int(ppo['cells'].sum())} cells "
-            f"({share:.0%}; issue 11's target was 75%).",
+            f"({share:.0%}).",
         ]
     for ablation, label in (
         ("shared_ppo_signed", "a Gaussian policy on signed content"),
@@ -617,6 +678,8 @@ def _learning_section(curves: pd.DataFrame, sweep: pd.DataFrame | None = None):
                 f" of {int(summary.loc[ablation, 'cells'])} cells (the recipe: "
                 f"{int(summary.loc['shared_ppo', 'cells reached'])})."
             )
+    if rounding is not None and len(rounding):
+        lines += _rounding_section(curves, rounding)
     sim = curves[curves["revision"] == "simultaneous"]
     if len(sim):
         sim_summary = learner_summary(curves, "simultaneous")
@@ -655,6 +718,86 @@ def _learning_section(curves: pd.DataFrame, sweep: pd.DataFrame | None = None):
             lines.append("| " + " | ".join(_cell(v) if not isinstance(v, str) else v
                                            for v in row.to_numpy()) + " |")  # fmt: skip
     return [*lines, ""]
+
+
+def _provenance(curves: pd.DataFrame) -> list[str]:
+    """What made the rows (versions, processor, threads, seeds): what a rerun needs."""
+    seeds = sorted(curves["seed"].unique())
+    lines = [
+        f"Every cell has {len(seeds)} training seed{'s' if len(seeds) > 1 else ''} "
+        f"({', '.join(map(str, seeds))})"
+        + (
+            ": one seed per cell is an anecdote, and a learner's count of cells reached moves "
+            "by a cell or more when only float rounding changes (see the rounding check "
+            "below)."
+            if len(seeds) == 1
+            else "."
+        ),
+        "",
+    ]
+    if "versions" in curves.columns:
+        made = curves[["versions", "cpu", "torch_threads"]].drop_duplicates()
+        for _, r in made.iterrows():
+            lines.append(
+                f"Rows made with {r['versions']} on {r['cpu']}, torch on "
+                f"{int(r['torch_threads'])} thread(s) and BLAS on 1. A rerun with these versions "
+                "on this processor gives the same rows bit for bit "
+                "(`tests/test_compare.py`); another processor or version may round torch's "
+                "sums differently."
+            )
+        lines.append("")
+    return lines
+
+
+def _rounding_section(curves: pd.DataFrame, rounding: pd.DataFrame) -> list[str]:
+    """The same cells and learners with torch on other threads: only float rounding differs."""
+    from .compare import SUCCESS, final_rows
+
+    keys = ["key", "learner"]
+    ours = final_rows(curves[curves["revision"] == "one"]).set_index(keys)
+    theirs = final_rows(rounding[rounding["revision"] == "one"]).set_index(keys)
+    both = ours.join(theirs, how="inner", rsuffix="_other")
+    if both.empty:
+        return []
+    threads = sorted(set(rounding.get("torch_threads", pd.Series([np.nan])).dropna().astype(int)))
+    both["delta"] = (both["nash_conv_per_user"] - both["nash_conv_per_user_other"]).abs()
+    both["reached"] = both["nash_conv_per_user"] <= SUCCESS
+    both["reached_other"] = both["nash_conv_per_user_other"] <= SUCCESS
+    lines = [
+        "",
+        "### Rounding check: the same study with torch on "
+        f"{', '.join(map(str, threads)) or 'other'} threads",
+        "",
+        "Same cells, seeds, settings and machine; only the order of torch's float sums "
+        "differs. Learners that use no torch give identical rows; the others show how far one "
+        "seed's result moves:",
+        "",
+        "| learner | cells | identical final rows | cells reached (here) | cells reached "
+        "(rounding check) | verdicts that flip | largest change in final nash_conv/user |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for learner, block in both.groupby(level="learner"):
+        same = int((block["delta"] == 0).sum())
+        flips = int((block["reached"] != block["reached_other"]).sum())
+        lines.append(
+            f"| {learner} | {len(block)} | {same} | {int(block['reached'].sum())} | "
+            f"{int(block['reached_other'].sum())} | {flips} | {_cell(block['delta'].max())} |"
+        )
+    moved = both[both["delta"] > 0].sort_values("delta", ascending=False).head(8)
+    if len(moved):
+        lines += [
+            "",
+            "Largest changes first:",
+            "",
+            "| cell | learner | final nash_conv/user (here) | (rounding check) |",
+            "|---|---|---|---|",
+        ]
+        for (key, learner), r in moved.iterrows():
+            lines.append(
+                f"| {key} | {learner} | {_cell(r['nash_conv_per_user'])} | "
+                f"{_cell(r['nash_conv_per_user_other'])} |"
+            )
+    return lines
 
 
 def _by_producers(main: pd.DataFrame) -> pd.DataFrame:
@@ -733,15 +876,18 @@ def _welfare_section(table: pd.DataFrame) -> list[str]:
         "",
         f"`recsys-eq welfare` on {row['dataset']} (seed {row['embedding_seed']}, "
         f"{row['n_users']:,} users, d = {row['dim']}, n = {row['n_producers']}): every pure "
-        "equilibrium over basis vectors, the symmetric mixed equilibrium, and user welfare (the "
-        "sum of users' engagement) at the optimum over basis-vector profiles "
-        f"({', '.join(sorted(set(table['optimum_method'])))}), with the prices of anarchy "
-        "(optimum / worst equilibrium) and stability (optimum / best equilibrium).",
+        "equilibrium over basis vectors and every symmetric equilibrium (support enumeration "
+        "over the 2^d - 1 supports), each certified over the simplex; user welfare (the sum "
+        "of users' engagement) at the optimum over basis-vector profiles "
+        f"({', '.join(sorted(set(table['optimum_method'])))}) and at the equilibria. The prices "
+        "of anarchy (optimum / worst equilibrium) and stability (optimum / best equilibrium) "
+        "are over every certified equilibrium, pure and mixed, as defined; the pure prices "
+        "over the pure ones alone.",
         "",
-        "| serving | pure equilibria | optimum | best eq. | worst eq. | mixed eq. | price of "
-        "anarchy | price of stability | mixed nash_conv | better-response cycle | runs never at "
-        "an equilibrium |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| serving | pure equilibria (certified) | symmetric equilibria (certified) | optimum | "
+        "best eq. | worst eq. | price of anarchy | price of stability | pure price of anarchy "
+        "| pure price of stability | better-response cycle | runs never at an equilibrium |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for _, r in table.iterrows():
         cycle = (
@@ -750,14 +896,15 @@ def _welfare_section(table: pd.DataFrame) -> list[str]:
             else ("yes" if r["better_response_cycle"] else "no")
         )
         lines.append(
-            f"| {r['serving']} | {r['equilibria']} | {r['optimum']:.2f} | "
-            f"{r['best_equilibrium']:.2f} | {r['worst_equilibrium']:.2f} | "
-            f"{r['mixed_equilibrium']:.2f} | {r['price_of_anarchy']:.4f} | "
-            f"{r['price_of_stability']:.4f} | {_cell(r['mixed_nash_conv'])} | {cycle} | "
+            f"| {r['serving']} | {r['equilibria']} ({r['certified_equilibria']}) | "
+            f"{r['mixed_equilibria']} ({r['certified_mixed_equilibria']}) | "
+            f"{r['optimum']:.2f} | {_fixed(r['best_equilibrium'], 2)} | "
+            f"{_fixed(r['worst_equilibrium'], 2)} | {_fixed(r['price_of_anarchy'], 4)} | "
+            f"{_fixed(r['price_of_stability'], 4)} | {_fixed(r['pure_price_of_anarchy'], 4)} | "
+            f"{_fixed(r['pure_price_of_stability'], 4)} | {cycle} | "
             f"{_cell(r['never_at_equilibrium'])} |"
         )
     acyclic = table[table["better_response_cycle"] == False]  # noqa: E712
-    worst = table.loc[table["price_of_anarchy"].idxmax()]
     lines += [
         "",
         "Reading (generated from the table):",
@@ -765,17 +912,52 @@ def _welfare_section(table: pd.DataFrame) -> list[str]:
         f"- Better-response paths cannot cycle under {len(acyclic)} of {len(table)} serving "
         "rules here (the finite graph over count vectors is acyclic): there the paper's "
         "dynamics reach an equilibrium from every start, a proof for this instance.",
-        f"- The price of anarchy is largest under {worst['serving']} "
-        f"({worst['price_of_anarchy']:.4f}); the upper bound of user welfare over every "
-        f"profile, continuous content included, is {row['upper_bound']:.2f}.",
+        f"- {_largest(table, 'price_of_anarchy', 'The price of anarchy')}; "
+        f"{_largest(table, 'pure_price_of_anarchy', 'over pure equilibria alone').lower()}. "
+        f"The upper bound of user welfare over every profile, continuous content included, is "
+        f"{row['upper_bound']:.2f}.",
+        f"- {_failed_equilibria(table)}",
         "",
     ]
     return lines
 
 
+def _fixed(value, digits: int) -> str:
+    value = float(value)
+    return DASH if np.isnan(value) else f"{value:.{digits}f}"
+
+
+def _largest(table: pd.DataFrame, column: str, what: str) -> str:
+    """ "<what> is largest under X (v)", every rule tied at the top named."""
+    values = table[column].dropna()
+    if values.empty:
+        return f"{what} is not defined under any rule (no certified equilibrium)"
+    top = values.max()
+    tied = table.loc[values[values >= top - 1e-12 * abs(top)].index, "serving"]
+    names = " and ".join(tied)
+    return f"{what} is largest under {names} ({top:.4f}{', tied' if len(tied) > 1 else ''})"
+
+
+def _failed_equilibria(table: pd.DataFrame) -> str:
+    pure_failed = int((table["equilibria"] - table["certified_equilibria"]).sum())
+    mixed_failed = int((table["mixed_equilibria"] - table["certified_mixed_equilibria"]).sum())
+    total = int(table["equilibria"].sum()), int(table["mixed_equilibria"].sum())
+    if pure_failed == mixed_failed == 0:
+        return (
+            f"Every one of the {total[0]} pure and {total[1]} symmetric equilibria over basis "
+            "vectors passes its certificate over the simplex."
+        )
+    return (
+        f"{pure_failed} of {total[0]} pure and {mixed_failed} of {total[1]} symmetric "
+        "equilibria over basis vectors fail (or lack) their certificate over the simplex and "
+        "do not count in the prices."
+    )
+
+
 def _design_section(table: pd.DataFrame) -> list[str]:
+    from .design import pick
+
     row = table.iloc[0]
-    best = table.loc[table["user_welfare_mean"].idxmax()]
     refined = table[table["search"] == "refine"]
     shown = table[table["search"] != "refine"]
     if len(refined):  # the refinement's best point stands for it
@@ -786,44 +968,74 @@ def _design_section(table: pd.DataFrame) -> list[str]:
         "",
         f"`recsys-eq design` on {row['dataset']} ({row['n_users']:,} users, d = {row['dim']}, "
         f"n = {row['n_producers']}): per serving rule, the equilibria the paper's dynamics "
-        f"reach from {int(row['runs'])} random starts; softmax over a log-spaced temperature "
-        f"grid refined by golden-section search ({len(refined)} more temperatures; the best "
-        "shown). User welfare is per user; diversity is the features occupied and the TV "
-        "distance between producer and user distributions.",
+        f"reach from {int(row['runs'])} random starts, each certified over the simplex "
+        "(*certified*: runs whose equilibrium passes; *check*: the certificate's verdict, the "
+        "largest gain found where one fails); softmax over a log-spaced temperature grid "
+        f"refined by golden-section search among certified temperatures ({len(refined)} more "
+        "temperatures; the best shown). User welfare is per user; diversity is the features "
+        "occupied and the TV distance between producer and user distributions. A rule can be "
+        "picked only when every run converged to a certified equilibrium.",
         "",
-        "| serving | search | converged | user welfare (mean) | min | max | features occupied "
-        "| TV distance | distinct equilibria |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| serving | search | converged | certified | check | user welfare (mean) | min | max "
+        "| features occupied | TV distance | distinct equilibria |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for _, r in order.iterrows():
         lines.append(
             f"| {r['serving']} | {r['search']} | {int(r['converged'])}/{int(r['runs'])} | "
+            f"{int(r['certified'])}/{int(r['runs'])} | {r['check']} | "
             f"{r['user_welfare_mean']:.4f} | {r['user_welfare_min']:.4f} | "
             f"{r['user_welfare_max']:.4f} | {r['features_occupied']:.1f} | {r['tvd']:.3f} | "
             f"{int(r['distinct_equilibria'])} |"
         )
-    spread = table.loc[table["features_occupied"].idxmax()]
-    soft = table[table["rule"] == "softmax"]
-    edge = ""
-    if len(soft):
-        top = soft.loc[soft["user_welfare_mean"].idxmax(), "temperature"]
-        if top in (soft["temperature"].min(), soft["temperature"].max()):
-            edge = (
-                f" Among softmax temperatures the best, {top:g}, lies at the edge of the range "
-                "searched."
+    eligible = table[(table["converged"] == table["runs"]) & (table["certified"] == table["runs"])]
+    picked = pick(table)
+    lines += ["", "Reading (generated from the table):", ""]
+    if picked.empty:
+        lines.append(
+            "- No serving rule converged to a certified equilibrium in every run: none can be "
+            "picked."
+        )
+    else:
+        names = " = ".join(picked["serving"])
+        tie = f" ({len(picked)} rules tie)" if len(picked) > 1 else ""
+        lines.append(
+            f"- Among the {len(eligible)} of {len(table)} rules whose every run converged to "
+            f"a certified equilibrium, users are served best under {names}{tie} "
+            f"({picked['user_welfare_mean'].max():.4f} per user, "
+            f"{picked['features_occupied'].max():.1f} features occupied)."
+        )
+        most = eligible["features_occupied"].max()
+        spread = eligible[eligible["features_occupied"] >= most - 1e-12]
+        if len(spread) == 1:
+            lines.append(
+                f"- Producers spread most under {spread['serving'].iloc[0]} ({most:.1f} "
+                "features occupied) among them."
             )
-    lines += [
-        "",
-        "Reading (generated from the table):",
-        "",
-        f"- Users are served best at equilibrium under {best['serving']} "
-        f"({best['user_welfare_mean']:.4f} per user, {best['features_occupied']:.1f} features "
-        f"occupied); producers spread most under {spread['serving']} "
-        f"({spread['features_occupied']:.1f} features, {spread['user_welfare_mean']:.4f} per "
-        f"user).{edge}",
-        "",
-    ]
-    return lines
+        else:
+            lines.append(
+                f"- {len(spread)} of them tie for the most features occupied ({most:.1f}); "
+                f"among those users are served best under "
+                f"{spread.loc[spread['user_welfare_mean'].idxmax(), 'serving']}."
+            )
+        soft = eligible[eligible["rule"] == "softmax"]
+        if len(soft):
+            top = soft.loc[soft["user_welfare_mean"].idxmax(), "temperature"]
+            searched = table[table["rule"] == "softmax"]["temperature"]
+            if top in (searched.min(), searched.max()):
+                lines.append(
+                    f"- Among certified softmax temperatures the best, {top:g}, lies at the "
+                    "edge of the range searched."
+                )
+    excluded = table[~table.index.isin(eligible.index)]
+    if len(excluded):
+        reasons = [
+            f"{r['serving']} ({int(r['converged'])}/{int(r['runs'])} converged, "
+            f"{int(r['certified'])}/{int(r['runs'])} certified: {r['check']})"
+            for _, r in excluded.iterrows()
+        ]
+        lines.append(f"- Not eligible: {'; '.join(reasons)}.")
+    return [*lines, ""]
 
 
 # ---------------------------------------------------------------------- README summary
@@ -891,17 +1103,32 @@ def readme_summary(folder) -> str:
             basis if "utility" not in basis.columns else basis[basis["utility"] == "engagement"]
         )
         gains = int((engagement["relative_continuous_gain"] > 1e-6).sum())
+        servings = ", ".join(serving_order(engagement["serving"].unique()))
         bullets.append(
             f"Structural result (certify): {gains} of {len(engagement):,} producers at sampled "
-            "engagement equilibria gain more than 1e-6 (relative) by a continuous deviation."
+            f"engagement equilibria ({servings}) gain more than 1e-6 (relative) by a "
+            "continuous deviation."
+        )
+    variants = tables.get("variants")
+    if variants is not None and "certificate" in variants.columns:
+        passes = _passes(variants)
+        parts = []
+        for serving, block in sorted(variants.groupby("serving")):
+            converged = int(block["converged"].sum())
+            parts.append(f"{serving} {int(passes[block.index].sum())}/{converged}")
+        bullets.append(
+            "Later revision's rules (variants): converged runs whose equilibrium over basis "
+            "vectors is certified over the simplex: " + ", ".join(parts) + "."
         )
     compare = tables.get("compare")
     if compare is not None and "revision" in compare.columns:
         from .compare import learner_summary
 
         summary = learner_summary(compare)
+        seeds = compare["seed"].nunique()
         bullets.append(
-            "Learning (compare, cells whose median evaluation episode ends at an equilibrium): "
+            f"Learning (compare, {seeds} training seed{'s' if seeds > 1 else ''} per cell; "
+            "cells whose median evaluation episode ends at an equilibrium): "
             + ", ".join(
                 f"{name} {int(r['cells reached'])}/{int(r['cells'])}"
                 for name, r in summary.iterrows()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 import recsys_eq_env as rq
 from agents import BestResponseAgent, rollout
 
@@ -49,4 +51,17 @@ def run_one(spec: RunSpec, engine: str = "rollout") -> dict:
         "converged": bool(converged),
     }
     row.update(equilibrium_metrics(game, profile))
+    if spec.certified:
+        row.update(certificate_columns(game, profile, bool(converged)))
     return row
+
+
+def certificate_columns(game, profile, converged: bool) -> dict:
+    """``certificate`` (the label of :func:`recsys_eq_env.certify_counts`, or "not
+    converged") and ``certificate_gain`` (the largest relative gain it found) of a run's
+    final basis-vector profile."""
+    if not converged:
+        return {"certificate": "not converged", "certificate_gain": float("nan")}
+    counts = np.bincount(profile.argmax(axis=1), minlength=game.dim)
+    certificate = rq.certify_counts(game, counts, stop_at_failure=True)
+    return {"certificate": certificate.label, "certificate_gain": certificate.gain}

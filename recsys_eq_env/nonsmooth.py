@@ -197,61 +197,78 @@ def _terms(th: Thresholds, x0, direction, t_max):
     return h0, (h1 - h0) / np.where(t_max > 0, t_max, 1.0)[None]
 
 
-def _candidate_steps(th: Thresholds, x0, direction, t_max, keep: int):
-    """((keep, L) steps where ``u(x0 + t d)`` may peak on ``(0, t_max]``, (L,) the largest
+def _candidate_steps(th: Thresholds, x0, direction, t_max):
+    """((4, L) steps where ``u(x0 + t d)`` may peak on ``(0, t_max]``, (L,) the largest
     supremum of each line: exact for ``g = 1``, of the chords otherwise).
 
     Between crossings the active rows are fixed and their terms are linear in ``t``
     (:func:`_terms`), so the supremum is at a crossing (from one side) or an end: one sort of
     the crossings and running sums of the active rows' terms give every one of them. The
-    ``keep`` largest are realised just inside their intervals.
+    steps are the start, the end, and the best crossing from each side, each realised just
+    inside its interval.
     """
     times, entering, leaving, active = _crossings(th, x0, direction, t_max)
     rows, lines = times.shape
     alpha, beta = _terms(th, x0, direction, t_max)
     a0 = (alpha * active).sum(axis=0)
     b0 = (beta * active).sum(axis=0)
+    if rows == 0:
+        steps = np.vstack([INSIDE * t_max, t_max, t_max, t_max])
+        return steps, np.maximum(a0, a0 + t_max * b0)
     order = np.argsort(times, axis=0, kind="stable")
     ts = np.take_along_axis(times, order, axis=0)
     sign = entering.astype(np.float64) - leaving
-    a_after = a0 + np.cumsum(np.take_along_axis(sign * alpha, order, axis=0), axis=0)
-    b_after = b0 + np.cumsum(np.take_along_axis(sign * beta, order, axis=0), axis=0)
-    a_before = np.vstack([a0[None], a_after[:-1]])
-    b_before = np.vstack([b0[None], b_after[:-1]])
+    d_alpha = np.take_along_axis(sign * alpha, order, axis=0)
+    d_beta = np.take_along_axis(sign * beta, order, axis=0)
+    a_after = a0 + np.cumsum(d_alpha, axis=0)
+    b_after = b0 + np.cumsum(d_beta, axis=0)
     finite = np.isfinite(ts)
+    safe = np.where(finite, ts, 0.0)
     # Several rows crossing at one step: only the last of the group has an interval after it,
     # the first one before it.
-    nxt = np.vstack([ts[1:], np.full((1, lines), np.inf)])
-    prv = np.vstack([np.zeros((1, lines)), ts[:-1]])
-    safe = np.where(finite, ts, 0.0)
-    after = np.where(finite & (nxt > ts), a_after + safe * b_after, -np.inf)
-    before = np.where(finite & (prv < ts), a_before + safe * b_before, -np.inf)
-    end = (a_after[-1] + t_max * b_after[-1]) if rows else a0 + t_max * b0
-    sup = np.vstack([a0[None], end[None], after, before])  # (2 + 2 rows, L)
-    keep = min(keep, sup.shape[0])
-    codes = np.argpartition(-sup, keep - 1, axis=0)[:keep]
-    # Realise each supremum just inside its interval.
-    hi_next = np.minimum(nxt, t_max[None])
-    first = np.minimum(ts[0] if rows else np.full(lines, np.inf), t_max)
-    last = np.where(finite, ts, 0.0).max(axis=0) if rows else np.zeros(lines)
-    with np.errstate(invalid="ignore"):  # inf - inf where a row never crosses
-        after_steps = ts + INSIDE * (hi_next - ts)
-        before_steps = ts - INSIDE * (ts - prv)
-    end_step = t_max - INSIDE * (t_max - last)  # the supremum at the end is a left limit
-    table = np.vstack([INSIDE * first[None], end_step[None], after_steps, before_steps])
-    steps = np.take_along_axis(np.where(np.isfinite(table), table, 0.0), codes, axis=0)
-    return np.clip(steps, 0.0, t_max[None]), sup.max(axis=0)
+    distinct = ts[1:] > ts[:-1]
+    last_of_group = np.ones_like(finite)
+    last_of_group[:-1] = distinct
+    first_of_group = np.ones_like(finite)
+    first_of_group[1:] = distinct
+    after = np.where(finite & last_of_group, a_after + safe * b_after, -np.inf)
+    before = np.where(
+        finite & first_of_group, (a_after - d_alpha) + safe * (b_after - d_beta), -np.inf
+    )
+    columns = np.arange(lines)
+    i_after, i_before = after.argmax(axis=0), before.argmax(axis=0)
+    v_after, v_before = after[i_after, columns], before[i_before, columns]
+    end = a_after[-1] + t_max * b_after[-1]
+    with np.errstate(invalid="ignore"):  # inf - inf where a line has no crossing
+        t = ts[i_after, columns]
+        nxt = np.where(i_after + 1 < rows, ts[np.minimum(i_after + 1, rows - 1), columns], np.inf)
+        step_after = t + INSIDE * (np.minimum(nxt, t_max) - t)
+        t = ts[i_before, columns]
+        prv = np.where(i_before > 0, ts[np.maximum(i_before - 1, 0), columns], 0.0)
+        step_before = t - INSIDE * (t - prv)
+    first = np.minimum(ts[0], t_max)
+    last = np.where(finite, ts, 0.0).max(axis=0)
+    steps = np.vstack(
+        [
+            INSIDE * first,
+            t_max - INSIDE * (t_max - last),  # the supremum at the end is a left limit
+            np.where(np.isfinite(v_after), step_after, t_max),
+            np.where(np.isfinite(v_before), step_before, t_max),
+        ]
+    )
+    sup = np.maximum(np.maximum(a0, end), np.maximum(v_after, v_before))
+    return np.clip(steps, 0.0, t_max[None]), sup
 
 
-def _lines(th: Thresholds, x0, direction, t_max, lines: int = 6, keep: int = 3):
+def _lines(th: Thresholds, x0, direction, t_max, lines: int = 6):
     """(line indices, steps, values): the best points found on the ``lines`` most promising
     of the lines ``x0 + t d``, with their exact utilities, best first.
 
-    The sweep ranks the lines and proposes ``keep`` steps on each (:func:`_candidate_steps`);
-    those, the line's end and for top-k with k > 1 a grid (the chord is only a guide there)
-    are evaluated exactly.
+    The sweep ranks the lines and proposes steps on each (:func:`_candidate_steps`); those,
+    the line's end and for top-k with k > 1 a grid (the chord is only a guide there) are
+    evaluated exactly.
     """
-    steps, sup = _candidate_steps(th, x0, direction, t_max, keep)
+    steps, sup = _candidate_steps(th, x0, direction, t_max)
     chosen = np.argsort(-sup, kind="stable")[:lines]
     steps = np.vstack([steps[:, chosen], t_max[None, chosen]])
     if th.log_rest is not None:
@@ -305,8 +322,8 @@ def _round(th: Thresholds, s, rng):
         if s[j] < 1.0:
             moves.append((s - np.eye(dim)[j], s[j] / (1.0 - s[j])))
     pairs = [(j, b) for j in support for b in range(dim) if b != j]
-    if len(pairs) > 6 * dim:
-        pairs = [pairs[i] for i in rng.choice(len(pairs), 6 * dim, replace=False)]
+    if len(pairs) > 3 * dim:
+        pairs = [pairs[i] for i in rng.choice(len(pairs), 3 * dim, replace=False)]
     for j, b in pairs:
         direction = np.zeros(dim)
         direction[b], direction[j] = 1.0, -1.0

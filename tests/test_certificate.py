@@ -269,3 +269,16 @@ def test_welfare_drops_pure_equilibria_that_mixing_beats():
     assert eq.check == "basis only" and [1, 1, 0] in eq.counts.tolist()
     value = analysis.welfare(game, eq)
     assert value.equilibria == len(eq.counts) > value.certified_equilibria
+
+
+def test_env_terminates_only_at_equilibria_over_the_simplex_when_asked():
+    """The env's termination check over the simplex (deviations="simplex") sees what mixing
+    gains under hardmax; over basis vectors it stops at [e0, e1]."""
+    for deviations, stops in (("basis", True), ("simplex", False)):
+        env = rq.parallel_env(users=MIXING_WINS, n_producers=2, rule="hardmax",
+                              action_type="discrete", terminate_at_equilibrium=True,
+                              deviations=deviations, info_regrets=True)  # fmt: skip
+        env.reset(seed=0, options={"assignment": [0, 1]})
+        *_, terminations, _, infos = env.step({a: i for i, a in enumerate(env.agents)})
+        assert all(terminations.values()) is stops
+        assert infos["producer_1"]["regret"] == pytest.approx(0.0 if stops else 2.0)

@@ -150,3 +150,58 @@ def test_bad_studies_name_the_key(tmp_path, old, new, message):
     path.write_text(TINY.replace(old, new, 1))
     with pytest.raises(ValueError, match=message):
         load_study(str(path))
+
+
+def _ppo_rows(study, cell):
+    import dataclasses
+
+    from experiments.compare import run_cell
+
+    study = dataclasses.replace(study, learners={"shared_ppo": study.learners["shared_ppo"]})
+    rows = pd.DataFrame(run_cell(cell, study))
+    return rows[rows["learner"] == "shared_ppo"].reset_index(drop=True)
+
+
+def test_a_cell_gives_the_same_rows_whatever_threads_the_process_has(tiny):
+    """Issue 19: PPO rows depended on the threads torch and BLAS were given (joblib workers
+    get cores // jobs). run_cell pins both to one, so a cell run twice under other thread
+    counts gives identical rows, bit for bit."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    study = load_study(str(tiny))
+    cell = [c for c in cells(study) if c.revision == "one"][1]
+    before = torch.get_num_threads()
+    runs = []
+    for threads in (1, 2):
+        torch.set_num_threads(threads)
+        with threadpool_limits(threads):
+            runs.append(_ppo_rows(study, cell).drop(columns=["seconds"]))
+    torch.set_num_threads(before)
+    pd.testing.assert_frame_equal(runs[0], runs[1], check_exact=True)
+    assert torch.get_num_threads() == before  # run_cell gives the threads back
+    assert runs[0]["versions"].iloc[0].startswith("numpy ") and "torch" in runs[0]["versions"][0]
+
+
+def test_a_committed_ppo_cell_reproduces_on_the_machine_that_made_it():
+    """The committed study's cheapest cell (d = 5, n = 5, linear), shared PPO, rerun: the
+    same rows bit for bit where the versions and processor recorded in the table are this
+    process's (float rounding in torch's kernels depends on both; elsewhere the report shows
+    how far results move)."""
+    from pathlib import Path
+
+    from experiments.compare import provenance
+
+    table = pd.read_parquet(Path(__file__).parents[1] / "reproduction" / "compare.parquet")
+    committed = table[(table["key"] == "5|5|linear|0") & (table["learner"] == "shared_ppo")]
+    here = provenance()
+    made = committed[["versions", "cpu"]].iloc[0].to_dict()
+    if made != here:
+        pytest.skip(f"the table was made with {made}, this process is {here}")
+    study = load_study("compare")
+    cell = next(c for c in cells(study) if c.key == "5|5|linear|0")
+    rerun = _ppo_rows(study, cell)
+    columns = ["step", *METRICS]
+    pd.testing.assert_frame_equal(
+        rerun[columns], committed[columns].reset_index(drop=True), check_exact=True
+    )
