@@ -63,6 +63,11 @@ def rollout(
     :func:`recsys_eq_env.render.save_gif` animates them).
     """
     base = env.unwrapped
+    if record_frames and getattr(base, "render_mode", None) != "rgb_array":
+        raise ValueError(
+            "record_frames needs an env built with render_mode='rgb_array' (this one has "
+            f"render_mode={getattr(base, 'render_mode', None)!r}): there would be no frames"
+        )
     if isinstance(policies, Mapping):
         missing = set(base.possible_agents) - set(policies)
         if missing:

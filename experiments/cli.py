@@ -18,6 +18,7 @@ report         REPRODUCTION.md (and the README's summary) from the tables
 from __future__ import annotations
 
 import argparse
+import errno
 import math
 import os
 import shlex
@@ -437,10 +438,8 @@ def check_out(out: Path) -> Path:
 
 
 def _check_run_flags(args) -> None:
-    """Flags that argparse cannot check alone."""
-    jobs = getattr(args, "jobs", None)
-    if jobs is not None and jobs < 1:
-        raise ValueError(f"--jobs must be >= 1, got {jobs}")
+    """Flags that argparse cannot check alone (``--jobs`` is checked for every command by
+    :func:`main`)."""
     flush = getattr(args, "flush_seconds", None)
     if flush is not None and not (math.isfinite(flush) and flush >= 0):
         raise ValueError(f"--flush-seconds must be a finite number >= 0, got {flush}")
@@ -467,14 +466,14 @@ def _prepare(specs, args) -> tuple[float, int]:
 def _experiment(name, config, out, args, prepare: bool = True):
     from .config import expand
     from .grid import run_grid
-    from .store import ResultStore
+    from .store import ResultStore, validate_grid_rows
 
     specs = expand(config, name)
     if prepare:
         _prepare(specs, args)
     summary = run_grid(
         specs,
-        ResultStore(out, name),
+        ResultStore(out, name, validate=validate_grid_rows),
         engine=args.engine,
         n_jobs=args.jobs,
         progress=not args.no_progress,
@@ -660,12 +659,23 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        jobs = getattr(args, "jobs", None)
+        if jobs is not None and jobs < 1:  # every command that runs in parallel
+            raise ValueError(f"--jobs must be >= 1, got {jobs}")
         return args.func(args)
     except (ValueError, TypeError, OSError) as exc:
         # User errors (bad input, a path that cannot be read or written, a full disk, an
         # unreachable scheduler): one line naming the path or flag, never a traceback.
         message = str(exc) or type(exc).__name__
-        if isinstance(exc, OSError) and exc.filename and str(exc.filename) not in message:
+        if isinstance(exc, OSError) and (
+            exc.errno == errno.ENOSPC or "No space left on device" in str(exc)
+        ):
+            message = (
+                f"no space left on the device{f' writing {exc.filename}' if exc.filename else ''}: "
+                "the runs finished so far are saved; free some space and run the same command "
+                "again to resume"
+            )
+        elif isinstance(exc, OSError) and exc.filename and str(exc.filename) not in message:
             message = f"{exc.filename}: {message}"
         print(f"recsys-eq {args.command}: error: {message}", file=sys.stderr)
         return 2

@@ -160,6 +160,7 @@ def load_study(source: str = "compare") -> StudyConfig:
         if not block.has(learner):
             continue
         entry = block.section(learner)
+        entry.only(keys)
         values = {}
         for key in keys:
             if key == "ppo":

@@ -275,6 +275,16 @@ class Reader:
             known = ", ".join(sorted(self.used)) or "none"
             raise self.error(f"has unknown key {unknown[0]!r} (known here: {known})")
 
+    def only(self, keys) -> None:
+        """Refuse keys outside ``keys`` before reading any: a typo of a required key is then
+        named as the typo, not as the required key missing."""
+        keys = list(keys)
+        unknown = [k for k in self.raw if k not in keys]
+        if unknown:
+            raise self.error(
+                f"has unknown key {unknown[0]!r} (known here: {', '.join(sorted(keys))})"
+            )
+
     def _list(self, key, default):
         values = self.get(key, default)
         if not isinstance(values, list) or not values:

@@ -8,6 +8,7 @@ seconds (and on Ctrl-C or SIGTERM), so an interrupted grid loses at most the las
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import time
@@ -194,12 +195,31 @@ def _dask_rows(specs, engine, n_jobs, scheduler):
             futures.append(
                 client.submit(_run_with_users, spec, engine, key, shared[key], pure=False)
             )
+        done = 0
         for future in as_completed(futures):
-            yield future.result()
+            try:
+                row = future.result()
+            except (Exception, asyncio.CancelledError) as exc:  # a worker died, a task cancelled
+                if isinstance(exc, (ValueError, TypeError)):
+                    raise  # the run's own error (bad input), as the joblib backend raises it
+                raise WorkerLostError(
+                    f"a Dask task failed and could not be retried ({type(exc).__name__}: "
+                    f"{exc or 'no message'}); {done} of {len(futures)} runs finished and are "
+                    "saved: run the same command again to resume"
+                ) from exc
+            done += 1
+            yield row
+        if done != len(futures):  # pragma: no cover - as_completed yields every future
+            raise WorkerLostError(f"only {done} of {len(futures)} Dask tasks returned a row")
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+class WorkerLostError(OSError):
+    """A grid's task was lost on its cluster (a worker killed past the scheduler's retries):
+    finished rows are saved; running again resumes."""
 
 
 def _run_with_users(spec, engine, key, users):

@@ -50,7 +50,9 @@ class ResultStore:
     A row is identified by its ``unique`` columns (the run's ``key`` for grids; a study that
     writes many rows per unit of work adds columns); ``sort`` fixes the final order;
     ``required`` columns must be present in every part and table read back (a file of another
-    schema is refused with an error naming it).
+    schema is refused with an error naming it); ``validate`` checks every row of every part
+    when it is read (it returns a description of the first bad row, or None), so a damaged or
+    forged part is refused, never taken for finished work.
     """
 
     def __init__(
@@ -60,8 +62,10 @@ class ResultStore:
         unique=("key",),
         sort=tuple(SORT),
         required: Iterable[str] = ("key", "fingerprint"),
+        validate: Callable[[pd.DataFrame], str | None] | None = None,
     ):
         self.directory = Path(directory)
+        self.validate = validate
         self.name = name
         self.unique = list(unique)
         self.sort = list(sort)
@@ -89,6 +93,13 @@ class ResultStore:
                 "written by something else or an older version; move it away or choose "
                 "another --out"
             )
+        if self.validate is not None and path != self.table:
+            problem = self.validate(frame)
+            if problem:
+                raise ValueError(
+                    f"{path} holds a row no run of {self.name!r} can produce ({problem}): it is "
+                    "damaged or was edited; delete it and run again to recompute its rows"
+                )
         return frame if columns is None else frame[list(columns)]
 
     def _frames(self, columns=None) -> tuple[list[Path], list[pd.DataFrame]]:
@@ -155,6 +166,31 @@ class ResultStore:
         return set(frame[self.unique].astype(str).itertuples(index=False, name=None))
 
 
+def validate_grid_rows(frame: pd.DataFrame) -> str | None:
+    """The first impossible row of a grid part (exp1, exp2, variants), or None: iterations
+    within 0..max_iter, a run that did not converge used its whole budget, counts of the
+    run's producers over its features, finite utilities."""
+    need = ("iterations", "max_iter", "converged", "counts", "n_producers", "dim")
+    missing = [c for c in need if c not in frame.columns]
+    if missing:
+        return f"no column(s) {', '.join(missing)}"
+    for i, row in enumerate(frame.itertuples(index=False)):
+        iterations, budget = row.iterations, row.max_iter
+        where = f"row {i} ({getattr(row, 'key', '?')})"
+        if not 0 <= iterations <= budget:
+            return f"{where}: iterations {iterations} outside 0..max_iter={budget}"
+        if not row.converged and iterations != budget:
+            return f"{where}: not converged after {iterations} of {budget} switches"
+        counts = list(row.counts)
+        if len(counts) != row.dim or sum(counts) != row.n_producers or min(counts) < 0:
+            return f"{where}: counts {counts} are not {row.n_producers} producers on {row.dim}"
+        for column in ("producer_utility_mean", "user_utility_mean"):
+            value = getattr(row, column, 0.0)
+            if not pd.notna(value) or abs(value) == float("inf"):
+                return f"{where}: {column} is {value}"
+    return None
+
+
 # ---------------------------------------------------------------------- run identity
 def fingerprint(settings: dict) -> str:
     """A short stable hash of the settings that change a row beyond its key."""
@@ -213,11 +249,50 @@ def atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
         frame.to_parquet(tmp, index=False)
 
 
+#: The columns the report and the figures read from each table: a table without them was
+#: written by another version (or is another table under this name).
+_GRID = ("dataset", "dim", "n_producers", "embedding_seed", "serving", "converged", "iterations")
+REQUIRED_COLUMNS = {
+    "exp1": _GRID,
+    "exp2": (*_GRID, "counts", "producer_dist", "user_dist", "user_utility_mean"),
+    "variants": (*_GRID, "features_occupied", "tvd", "certificate", "certificate_gain"),
+    "certify": ("utility", "equilibrium", "serving", "relative_continuous_gain"),
+    "compare": ("key", "revision", "learner", "step", "seed", "nash_conv_per_user"),
+    "welfare": (
+        "serving", "equilibria", "certified_equilibria", "mixed_equilibria", "mixed_checks",
+        "certified_mixed_equilibria", "optimum", "best_equilibrium", "worst_equilibrium",
+        "price_of_anarchy", "pure_price_of_anarchy", "price_of_stability",
+        "pure_price_of_stability", "better_response_cycle",
+    ),
+    "design": ("serving", "rule", "runs", "converged", "certified", "check", "user_welfare_mean"),
+    "comparison_exp1": ("dataset", "serving", "z"),
+    "comparison_exp2": ("dataset", "serving", "identical", "ours_counts", "theirs_counts"),
+}  # fmt: skip
+#: The command that writes each table.
+WRITTEN_BY = {"exp1": "reproduce", "exp2": "reproduce", "variants": "reproduce",
+              "certify": "reproduce", "comparison_exp1": "reproduce",
+              "comparison_exp2": "reproduce"}  # fmt: skip
+
+
+def check_schema(frame: pd.DataFrame, path, name: str) -> pd.DataFrame:
+    """``frame``, or a ValueError naming the file and the columns it lacks."""
+    missing = [c for c in REQUIRED_COLUMNS.get(name, ()) if c not in frame.columns]
+    if missing:
+        command = WRITTEN_BY.get(name, name)
+        raise ValueError(
+            f"{path} lacks the columns {', '.join(missing)}: it was written by another version "
+            f"of recsys-eq or is not a {name} table; rerun `recsys-eq {command}` into that "
+            "folder with --recompute, or choose another --out"
+        )
+    return frame
+
+
 def load_table(directory, name: str) -> pd.DataFrame:
-    """The consolidated table of an experiment; a clear error when it was never run."""
+    """The consolidated table of an experiment; a clear error when it was never run or was
+    written with another schema."""
     path = Path(directory) / f"{name}.parquet"
     if not path.exists():
         raise FileNotFoundError(
             f"no results table {path}: run `recsys-eq {name} --out {directory}` first"
         )
-    return pd.read_parquet(path)
+    return check_schema(pd.read_parquet(path), path, name)

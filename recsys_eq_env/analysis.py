@@ -27,18 +27,20 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy import sparse
 
 from . import _checks
+from ._budget import MAX_BYTES, check_bytes
 from ._progress import progress_bar
 from ._threads import blas_limit
 from .certificate import certify_counts
 from .counts import strictly_improves
 from .game import EngagementGame
 from .lattice import Lattice
+from .lattice import size as lattice_size
 from .mixed import (
     EXACT_OPPONENTS,
     MixedEquilibrium,
@@ -121,6 +123,22 @@ class PureEquilibria:
     seconds: float
     #: What the basis check proves over the simplex: ``"exact"`` or ``"basis only"``.
     check: str = "basis only"
+    #: With ``certify``: each count vector's certificate over the simplex (``"exact"``,
+    #: ``"certified by search"`` or ``"fails: gain g"``); None when not asked.
+    certificates: tuple | None = None
+
+    @property
+    def certified(self) -> np.ndarray:
+        """(m,) bool: which are equilibria of the game over the simplex (exact checks count
+        all; otherwise only where certified)."""
+        if self.check == "exact":
+            return np.ones(len(self.counts), dtype=bool)
+        if self.certificates is None:
+            raise ValueError(
+                f"these equilibria are {self.check!r}: pass certify=True to pure_equilibria "
+                "to know which are equilibria over the simplex"
+            )
+        return np.array([not c.startswith("fails") for c in self.certificates], dtype=bool)
 
 
 def pure_equilibria(
@@ -129,13 +147,19 @@ def pure_equilibria(
     threads: int = 2,
     progress: bool = False,
     max_work: float = MAX_WORK,
+    max_bytes: float = MAX_BYTES,
+    certify: bool = False,
 ) -> PureEquilibria:
     """Every pure Nash equilibrium over basis vectors, with its welfare (module docstring).
 
     Two batched passes over the count vectors of ``n`` (the first takes, for every count
     vector of ``n - 1`` others, the best utility of joining any feature; the second tests
     every count vector against it), on ``threads`` threads. Softmax and linear serving use
-    the batched kernel; other rules go count vector by count vector.
+    the batched kernel; other rules go count vector by count vector. Games whose passes
+    exceed ``max_work`` operations or ``max_bytes`` of memory are refused before any work.
+
+    They are equilibria of the game restricted to basis vectors (the result's ``check``);
+    ``certify`` also certifies each over the simplex (:attr:`PureEquilibria.certificates`).
     """
     if not isinstance(game, EngagementGame):
         raise TypeError(f"game must be an EngagementGame, got {type(game).__name__}")
@@ -143,8 +167,24 @@ def pure_equilibria(
     threads = _checks.check_int(threads, "threads", minimum=1)
     start = time.perf_counter()
     n, dim = game.n_producers, game.dim
+    _check_work(game, 2 * lattice_size(n, dim), max_work, "pure_equilibria")
+    # Per thread, the best utility of joining against every count vector of n - 1 others.
+    check_bytes(
+        8.0 * lattice_size(n - 1, dim) * min(threads, 2) + 3 * 8.0 * CHUNK * dim * game.n_users,
+        f"pure_equilibria ({lattice_size(n - 1, dim):,} count vectors of the others)",
+        max_bytes,
+        "use fewer producers or features, or raise max_bytes",
+    )
     full = Lattice(n, dim)
-    _check_work(game, 2 * full.size, max_work, "pure_equilibria")
+    result = _pure_equilibria(game, tol, threads, progress, full, start)
+    if certify:
+        labels = tuple(certify_counts(game, c, stop_at_failure=True).label for c in result.counts)
+        result = replace(result, certificates=labels)
+    return result
+
+
+def _pure_equilibria(game, tol, threads, progress, full, start) -> PureEquilibria:
+    n, dim = game.n_producers, game.dim
     if n == 1:
         counts = np.eye(dim, dtype=np.int64)
         u = _utilities(game, counts)
@@ -241,9 +281,21 @@ class ResponseGraph:
         equilibria (or ``max_steps``; what remains then is in cycles).
         """
         n, dim = int(self.counts[0].sum()), self.counts.shape[1]
+        max_steps = _checks.check_int(max_steps, "max_steps", minimum=1)
         if start is None:
             start = np.exp(_log_multinomial(self.counts, np.full(dim, 1.0 / dim), n))
-        mass = np.asarray(start, dtype=np.float64).copy()
+        mass = _checks.as_float_matrix(np.atleast_2d(start), "start")[0].copy()
+        size = len(self.counts)
+        if np.ndim(start) != 1 or mass.shape != (size,):
+            raise ValueError(
+                f"start must be a distribution over the {size:,} count vectors (shape "
+                f"({size},)), got shape {np.shape(start)}"
+            )
+        if mass.min() < 0 or not np.isclose(mass.sum(), 1.0, rtol=1e-9, atol=1e-12):
+            raise ValueError(
+                f"start must be a distribution: non-negative, summing to 1 (got sum "
+                f"{mass.sum():.6g}, min {mass.min():.3g})"
+            )
         absorbing = np.zeros(len(mass), dtype=bool)
         absorbing[self.equilibria] = True
         ended = np.zeros(len(mass))
@@ -351,12 +403,19 @@ def _find_cycle(graph, labels, component, counts) -> list:
 def mixed_welfare(game: EngagementGame, shares) -> tuple[float, float]:
     """Expected (producer welfare, user welfare) when every producer draws from ``shares``:
     exact over every count vector of n producers."""
+    shares = np.asarray(shares, dtype=np.float64)
+    if shares.shape != (game.dim,) or not np.isfinite(shares).all() or shares.min() < 0:
+        raise ValueError(f"shares must be {game.dim} non-negative numbers, got {shares!r}")
     lattice = Lattice(game.n_producers, game.dim)
-    counts = lattice.unrank(np.arange(lattice.size))
-    weights = np.exp(_log_multinomial(counts, np.asarray(shares, float), game.n_producers))
-    keep = weights > 1e-16
-    producer, user = count_welfare(game, counts[keep])
-    return float(weights[keep] @ producer), float(weights[keep] @ user)
+    producer = user = 0.0
+    for _, counts in lattice.chunks(CHUNK):
+        weights = np.exp(_log_multinomial(counts, shares, game.n_producers))
+        keep = weights > 1e-16
+        if keep.any():
+            p, u = count_welfare(game, counts[keep])
+            producer += float(weights[keep] @ p)
+            user += float(weights[keep] @ u)
+    return producer, user
 
 
 @dataclass(frozen=True)

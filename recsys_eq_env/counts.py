@@ -26,6 +26,8 @@ from . import _checks
 
 #: exp(-690) ~ 2e-300 is still a normal double: sums and ratios of such terms keep full precision.
 SAFE_EXPONENT = 690.0
+#: The same for float32: exp(-80) ~ 1.8e-35, a normal float32 whose reciprocal (5e34) is finite.
+SAFE_EXPONENT_32 = 80.0
 #: Users per chunk in the hot paths: a (dim, CHUNK) buffer stays in cache for large populations.
 CHUNK = 1 << 16
 #: Deviation rows an oracle remembers: runs of one game revisit the same count vectors (they
@@ -107,7 +109,11 @@ class CountOracle:
         if rule in ("softmax", "topk_softmax"):
             z = users / temperature
             z_max = z.max(axis=1)
-            safe = (z_max - z.min(axis=1)) < SAFE_EXPONENT
+            spread = z_max - z.min(axis=1)
+            # Users whose exponentials fit float32 (the batched float32 kernel needs every one).
+            self._fits_float32 = bool((spread < SAFE_EXPONENT_32).all())
+            limit = SAFE_EXPONENT if dtype == np.float64 else SAFE_EXPONENT_32
+            safe = spread < limit
             self._safe = np.flatnonzero(safe)
             self._unsafe = np.flatnonzero(~safe)
             a = np.exp(z[self._safe] - z_max[self._safe, None])
@@ -153,17 +159,28 @@ class CountOracle:
         On large populations the last :data:`ROW_CACHE` rows are remembered (read-only).
         """
         if self.n_users * self.dim < ROW_CACHE_MIN_WORK:
-            return self._row(counts, a, n_total)
+            return self._finite(self._row(counts, a, n_total))
         key = (counts.tobytes(), a)
         row = self._rows.get(key)
         if row is None:
-            row = self._row(counts, a, n_total)
+            row = self._finite(self._row(counts, a, n_total))
             row.setflags(write=False)
             # Single dict operations are atomic: threads can at worst drop an entry.
             if len(self._rows) >= ROW_CACHE:
                 self._rows.clear()
             self._rows[key] = row
         return row
+
+    def _finite(self, values: np.ndarray) -> np.ndarray:
+        """``values``, or a clear error where arithmetic left the finite numbers: nothing
+        downstream (an equilibrium check, the dynamics) may read NaN as "no gain"."""
+        if not np.isfinite(values).all():
+            raise FloatingPointError(
+                f"utilities are not finite for rule={self.rule!r}, temperature="
+                f"{self.temperature:g}, precision={self.precision!r}: the exponentials left "
+                "the range of the precision; use precision='float64'"
+            )
+        return values
 
     def _row(self, counts: np.ndarray, a: int, n_total: float | None) -> np.ndarray:
         others = counts.astype(np.float64)
@@ -188,10 +205,14 @@ class CountOracle:
 
         For softmax and linear serving this is two (B x dim x n_users) matrix products and one
         (B x n_users) division, in ``dtype`` (``np.float32`` halves the memory traffic; sums
-        over users then carry about 1e-6 relative error); other rules go row by row.
+        over users then carry about 1e-6 relative error); other rules go row by row. Where a
+        user's scores span more than 80 temperatures, exponentials underflow float32: the
+        kernel then runs in float64 (same numbers as ``dtype=np.float64``, never NaN).
         """
         counts = np.asarray(counts)
         b, n_total = counts.shape[0], float(counts[0].sum()) if len(counts) else 0.0
+        if np.dtype(dtype) == np.float32 and not getattr(self, "_fits_float32", True):
+            dtype = np.float64
         smooth = self.rule == "linear" or (
             self.rule in ("softmax", "topk_softmax")
             and self._unsafe.size == 0
@@ -217,7 +238,7 @@ class CountOracle:
             else:
                 np.divide(1.0, total, out=total)
             out += total @ right[lo:hi]
-        return np.where(counts > 0, out, 0.0).astype(np.float64)
+        return self._finite(np.where(counts > 0, out, 0.0).astype(np.float64))
 
     def _batch_arrays(self, dtype):
         """(left (dim, n_users), right (n_users, dim)) of the batched kernel, per dtype."""
@@ -270,7 +291,7 @@ class CountOracle:
             out = np.zeros(self.dim)
             for a in np.flatnonzero(occupied):
                 out[a] = self.row(counts, int(a))[a]
-        return np.where(occupied, out, 0.0)
+        return self._finite(np.where(occupied, out, 0.0))
 
     # ------------------------------------------------------------------ rules
     def _chunks(self, size: int):

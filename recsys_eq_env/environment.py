@@ -29,7 +29,10 @@ from .functional import (
     analyse_profile,
     apply_assignment_requests,
     apply_requests,
+    check_reset_options,
+    check_seed,
     episode_end,
+    real_actions,
     requested_content,
 )
 from .game import EngagementGame, basis_assignment, profile_from_assignment
@@ -295,6 +298,7 @@ class EngagementEnv(ParallelEnv):
         self.np_random_seed: int | None = None
         self.profile = np.zeros((n, dim))
         self.steps = 0
+        self._started = False  # no state before the first reset()
         self._assignment: np.ndarray | None = None
         self._utilities = np.zeros(n)
         self._regrets = np.zeros(n)
@@ -324,9 +328,10 @@ class EngagementEnv(ParallelEnv):
 
     # ------------------------------------------------------------------ episode
     def reset(self, seed=None, options=None):
+        seed = check_seed(seed)
+        options = check_reset_options(options, strict=False)
         if seed is not None or self.np_random is None:
             self.np_random, self.np_random_seed = seeding.np_random(seed)
-        options = options or {}
         n, dim = self.n_producers, self.dim
         if "profile" in options:
             self._set_profile(self.game.check_profile(options["profile"]).copy())
@@ -341,6 +346,7 @@ class EngagementEnv(ParallelEnv):
             self._set_profile(self.np_random.dirichlet(np.ones(dim), size=n))
         self.agents = list(self.possible_agents)
         self.steps = 0
+        self._started = True
         with blas_limit():
             self._evaluate()
         return self._observations(self.agents), self._infos(np.zeros(n, dtype=bool), self.agents)
@@ -387,6 +393,8 @@ class EngagementEnv(ParallelEnv):
         return self.profile.astype(np.float32).reshape(-1)
 
     def render(self):
+        if not self._started:
+            raise RuntimeError("render() called before reset(): there is no state to draw yet")
         if self.render_mode is None:
             gymnasium.logger.warn("render() called without a render_mode; pass render_mode=...")
             return None
@@ -400,7 +408,7 @@ class EngagementEnv(ParallelEnv):
         return bar_chart(self._user_dist, producers)
 
     def close(self):
-        pass
+        self.agents = []  # a closed env steps no more (step() says to reset)
 
     # ------------------------------------------------------------------ internals
     def _set_assignment(self, assignment):
@@ -441,10 +449,7 @@ class EngagementEnv(ParallelEnv):
             if not 0 <= int(value) < self.dim:
                 raise ValueError(f"action of {agent} must be in 0..{self.dim - 1}, got {value}")
             return int(value)
-        try:
-            arr = np.asarray(action, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(f"action of {agent} must be a numeric array, got {action!r}") from None
+        arr = real_actions(action, f"action of {agent}")
         if arr.shape != (self.dim,):
             raise ValueError(f"action of {agent} must have shape ({self.dim},), got {arr.shape}")
         if not np.isfinite(arr).all():

@@ -22,6 +22,7 @@ draws from one Generator per game, so a batch of games draws exactly what single
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -35,6 +36,58 @@ OBSERVATIONS = ("aggregate", "full")
 REVISIONS = ("simultaneous", "one")
 #: A simplex request within this max-norm distance of the current content means "stay".
 STAY_TOL = 1e-6
+
+
+# ---------------------------------------------------------------------- validation
+#: What ``reset(options=...)`` accepts (the vector env adds ``reset_mask``).
+RESET_OPTIONS = ("assignment", "profile")
+
+
+def check_reset_options(options, extra: tuple = (), strict: bool = True) -> dict:
+    """``options`` as a dict, refusing unknown keys (a typo would silently reset
+    everything) and both starts at once (which one wins would be a guess). ``strict=False``
+    ignores unknown keys: PettingZoo's API makes options env-specific, and its own API test
+    passes a key of its own, so a PettingZoo env must accept (and ignore) them."""
+    if options is None:
+        return {}
+    if not isinstance(options, dict):
+        raise TypeError(f"options must be a dict, got {type(options).__name__}")
+    known = (*RESET_OPTIONS, *extra)
+    unknown = sorted(set(options) - set(known), key=str)
+    if unknown:
+        message = (
+            f"options has unknown key(s) {', '.join(map(repr, unknown))}; known keys: "
+            f"{', '.join(map(repr, known))}"
+        )
+        if strict:
+            raise ValueError(message)
+    if "assignment" in options and "profile" in options:
+        raise ValueError("options may hold 'assignment' or 'profile', not both")
+    return dict(options)
+
+
+def check_seed(seed, name: str = "seed"):
+    """None or a non-negative integer (bools, floats and strings refused)."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(
+            f"{name} must be None or an integer >= 0, got {type(seed).__name__} {seed!r}"
+        )
+    if seed < 0:
+        raise ValueError(f"{name} must be an integer >= 0, got {seed}")
+    return int(seed)
+
+
+def real_actions(actions, what: str = "actions") -> np.ndarray:
+    """``actions`` as float64, refusing complex numbers (NumPy would drop the imaginary part
+    with only a warning) and non-numeric input."""
+    if np.iscomplexobj(actions):
+        raise TypeError(f"{what} must be real numbers, got complex values")
+    try:
+        return np.asarray(actions, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{what} must be a numeric array, got {type(actions).__name__}") from None
 
 
 # ---------------------------------------------------------------------- actions

@@ -16,6 +16,8 @@ import math
 
 import numpy as np
 
+from ._budget import check_bytes
+
 
 def size(total: int, dim: int) -> int:
     """How many count vectors of ``total`` producers over ``dim`` features."""
@@ -38,6 +40,16 @@ class Lattice:
         self.total, self.dim = int(total), int(dim)
         self.size = size(self.total, self.dim)
         self._slots = self.total + self.dim - 1
+        if self.size >= 2**62:  # ranks are int64
+            raise ValueError(
+                f"{self.size:.3e} count vectors of {self.total:,} producers over {self.dim} "
+                "features: too many to number (ranks are 64-bit integers)"
+            )
+        check_bytes(
+            (self._slots + 1) * self.dim * 8,
+            f"numbering the count vectors of {self.total:,} producers over {self.dim} features",
+            way_out="use fewer producers",
+        )
         self._table = _binomials(self._slots, self.dim)
 
     def rank(self, counts: np.ndarray) -> np.ndarray:

@@ -37,6 +37,7 @@ from .certificate import TOL as CERTIFICATE_TOL
 from .certificate import label_for
 from .game import EngagementGame
 from .lattice import Lattice
+from .lattice import size as lattice_size
 
 #: Opponents' count vectors above which expectations over them are sampled, not exact.
 EXACT_OPPONENTS = 300_000
@@ -44,8 +45,12 @@ EXACT_OPPONENTS = 300_000
 REFINE_EVERY = 250
 #: Count vectors per batch.
 CHUNK = 4096
-#: (opponents, user) rows above which a mixture is not checked over the simplex.
-MAX_CERTIFICATE_ROWS = 4_000_000
+#: (opponents, user) rows above which a mixture is not checked over the simplex (a search's
+#: cost grows with them: about a minute at this many).
+MAX_CERTIFICATE_ROWS = 1_000_000
+#: Operations (steps x draws x features x users x features) the sampled replicator may take
+#: unless given a larger ``max_work``: about a minute on 2 cores.
+SAMPLED_WORK = 1e11
 #: Share vectors closer than this (max norm) are one equilibrium.
 SAME = 1e-7
 
@@ -107,7 +112,24 @@ class _Opponents:
         self.rng = np.random.default_rng(seed)
         if self.exact:
             self.others = self.lattice.unrank(np.arange(self.lattice.size))
-            self.values = self._join(self.others)
+            # log of the multinomial coefficient of each opponents' count vector: fixed, so
+            # an expectation costs one mat-vec and one exp per count vector
+            self._log_coef = gammaln(n) - gammaln(self.others + 1).sum(axis=1)
+            self.values = self._join_all()
+
+    def _join_all(self):
+        """(m, dim) V(o)[b] for every o: o + e_b is a count vector of n producers, so one pass
+        over the lattice of n gives every column (d times fewer than joining feature by
+        feature)."""
+        game, dim = self.game, self.game.dim
+        full = Lattice(game.n_producers, dim)
+        u = np.concatenate([_utilities(game, c) for _, c in full.chunks(CHUNK)])
+        out = np.empty((len(self.others), dim))
+        for b in range(dim):
+            joined = self.others.copy()
+            joined[:, b] += 1
+            out[:, b] = u[full.rank(joined), b]
+        return out
 
     def _join(self, others):
         """(m, dim): utility of joining each feature against each opponents' count vector."""
@@ -120,20 +142,25 @@ class _Opponents:
                 out[lo : lo + CHUNK, b] = _utilities(self.game, joined[lo : lo + CHUNK])[:, b]
         return out
 
+    def weights(self, shares):
+        """(m,) the multinomial probability of every opponents' count vector (exact mode)."""
+        with np.errstate(divide="ignore", invalid="ignore"):  # a root finder may try x < 0
+            log_shares = np.log(np.asarray(shares, dtype=np.float64))
+        log_shares = np.where(np.isneginf(log_shares), -1e300, log_shares)  # 0 * log 0 = 0
+        return np.exp(self._log_coef + self.others @ log_shares)
+
     def expected(self, shares):
         """(dim,) expected utilities, and the 3-sigma half-width (0 when exact)."""
         n = self.game.n_producers
         if self.exact:
-            weights = np.exp(_log_multinomial(self.others, shares, n - 1))
-            return weights @ self.values, 0.0
+            return self.weights(shares) @ self.values, 0.0
         draws = self.rng.multinomial(n - 1, shares, size=self.samples)
         values = self._join(draws)
         return values.mean(axis=0), float(3 * values.std(axis=0).max() / math.sqrt(len(draws)))
 
     def jacobian(self, shares, support):
         """d expected[b] / d shares[j] for j in the support (exact mode)."""
-        n = self.game.n_producers
-        weights = np.exp(_log_multinomial(self.others, shares, n - 1))
+        weights = self.weights(shares)
         columns = [
             (weights * self.others[:, j] / shares[j]) @ self.values for j in support
         ]  # d P(o) / d x_j = P(o) o_j / x_j
@@ -148,6 +175,7 @@ def symmetric_mixed_equilibrium(
     seed=0,
     max_iter: int = 20_000,
     certify: bool = True,
+    max_work: float = SAMPLED_WORK,
 ) -> MixedEquilibrium:
     """A symmetric mixed equilibrium over basis vectors (module docstring).
 
@@ -156,7 +184,8 @@ def symmetric_mixed_equilibrium(
     utility on the support" to ``tol``, adding back a feature that earns more and dropping one
     whose share turns negative. Expectations are exact over every opponents' count vector
     while there are at most 300,000 of them, else sampled (``samples`` draws; the result then
-    states a 3-sigma confidence bound). ``certify`` searches continuous deviations where a
+    states a 3-sigma confidence bound; the sampled replicator's cost is bounded by
+    ``max_work`` before it starts). ``certify`` searches continuous deviations where a
     producer's utility is not convex in its own content (:func:`mixed_certificate`).
 
     This is *one* symmetric equilibrium, the one the replicator reaches from ``start``:
@@ -165,6 +194,21 @@ def symmetric_mixed_equilibrium(
     if not isinstance(game, EngagementGame):
         raise TypeError(f"game must be an EngagementGame, got {type(game).__name__}")
     dim, n = game.dim, game.n_producers
+    tol = _checks.check_tol(tol)
+    samples = _checks.check_int(samples, "samples", minimum=1)
+    max_iter = _checks.check_int(max_iter, "max_iter", minimum=1)
+    max_work = _checks.check_positive_float(max_work, "max_work")
+    if lattice_size(n - 1, dim) > EXACT_OPPONENTS:
+        # Sampled expectations: every replicator step joins every feature for every draw.
+        work = float(max_iter) * samples * dim * game.n_users * dim
+        if work > max_work:
+            raise ValueError(
+                f"symmetric_mixed_equilibrium samples its expectations here "
+                f"({lattice_size(n - 1, dim):,} opponents' count vectors): up to {max_iter:,} "
+                f"steps x {samples:,} draws x {dim} features x {game.n_users:,} users x {dim} "
+                f"features, about {work:.1e} operations, more than max_work={max_work:.1e}; "
+                "lower max_iter or samples, use fewer users, or raise max_work"
+            )
     opponents = _Opponents(game, samples, seed)
     if start is None:
         x = game.users.sum(axis=0) / game.users.sum()
@@ -302,8 +346,7 @@ def _solve_support(opponents, x, support, tol):
 def _rows(game, shares, opponents):
     """The opponents' count vectors drawn with probability > 1e-15 under ``shares``, and
     their probabilities (exact over the lattice of n - 1)."""
-    n = game.n_producers
-    weights = np.exp(_log_multinomial(opponents.others, shares, n - 1))
+    weights = opponents.weights(shares)
     keep = weights > 1e-15
     return opponents.others[keep], weights[keep]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 USER_COLOUR = (31, 119, 180)  # matplotlib's C0 blue
@@ -58,6 +60,9 @@ def save_gif(frames, path, fps: float = 4.0, scale: int = 2, hold: int = 6) -> N
         raise ValueError(f"frames must be (height, width, 3) images of one shape, got {shapes}")
     if any(f.dtype != np.uint8 for f in frames):
         raise ValueError("frames must be uint8 images (render_mode='rgb_array')")
+    for name, value in (("fps", fps), ("scale", scale), ("hold", hold)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
     if not (np.isfinite(fps) and fps > 0):
         raise ValueError(f"fps must be a positive number, got {fps!r}")
     if int(scale) != scale or scale < 1:

@@ -43,7 +43,6 @@ threads; BLAS runs single-threaded inside each step (see :mod:`recsys_eq_env._th
 
 from __future__ import annotations
 
-import numbers
 from concurrent.futures import ThreadPoolExecutor
 
 import gymnasium
@@ -52,10 +51,19 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode
 
 from . import _checks, serving
+from ._budget import check_bytes
 from ._threads import blas_limit
 from .dynamics import initial_assignment
 from .environment import EngagementEnv
-from .functional import analyse_profile, differing_requests, requested_content, revise
+from .functional import (
+    analyse_profile,
+    check_reset_options,
+    check_seed,
+    differing_requests,
+    real_actions,
+    requested_content,
+    revise,
+)
 from .game import basis_assignment
 
 __all__ = ["AutoresetMode", "VectorEngagementEnv", "vector_env"]
@@ -180,9 +188,18 @@ class VectorEngagementEnv:
         # One single env validates every argument and carries the configuration.
         self.single = EngagementEnv(**kwargs)
         self.game = self.single.game
-        if np.dtype(dtype) not in [np.dtype(t) for t in DTYPES]:
+        try:
+            known = np.dtype(dtype) in [np.dtype(t) for t in DTYPES]
+        except TypeError:
+            known = False
+        if not known:
             raise ValueError(f"dtype must be np.float64 or np.float32, got {dtype!r}")
         self.dtype = np.dtype(dtype)
+        check_bytes(
+            self.num_envs * kwargs.get("n_producers", 1) * (8 * 6 + 4 * 64),
+            f"vector_env(num_envs={self.num_envs:,})",
+            way_out="use fewer games per env (num_envs)",
+        )
         self.threads = _checks.check_int(threads, "threads", minimum=1)
         try:
             self.autoreset_mode = AutoresetMode(autoreset_mode)
@@ -223,6 +240,8 @@ class VectorEngagementEnv:
         self._regrets = np.zeros((b, n))
         self._improvable = np.ones(b, dtype=bool)
         self._deviations = None
+        self._started = False  # no state before the first reset()
+        self._closed = False
 
     def __repr__(self) -> str:
         return f"VectorEngagementEnv(num_envs={self.num_envs}, {self.game!r})"
@@ -240,6 +259,13 @@ class VectorEngagementEnv:
     def close(self):
         if self._pool is not None:
             self._pool.shutdown()
+        self._closed = True
+
+    def render(self):
+        raise NotImplementedError(
+            "the vector env does not render; render a single env (rq.parallel_env(..., "
+            "render_mode='rgb_array'))"
+        )
 
     # ------------------------------------------------------------------ episodes
     def reset(self, seed=None, options=None):
@@ -249,13 +275,18 @@ class VectorEngagementEnv:
         keeps that game's Generator), or None. ``options`` may also hold ``"assignment"``
         (B, n) or ``"profile"`` (B, n, dim) starts.
         """
-        options = dict(options or {})
+        if self._closed:
+            raise RuntimeError("reset() called on a closed env")
+        options = check_reset_options(options, extra=("reset_mask",))
         mask = self._mask(options.pop("reset_mask", None))
+        if not self._started and not mask.all():
+            raise ValueError("the first reset() must reset every game (no reset_mask)")
         seeds = self._seeds(seed)
         for b in np.flatnonzero(mask):
             if seeds[b] is not None or self._rngs[b] is None:
                 self._rngs[b], self.np_random_seeds[b] = seeding.np_random(seeds[b])
         self._start(mask, options)
+        self._started = True
         infos = self._infos(np.zeros((self.num_envs, self.n_producers), dtype=bool))
         return self._observations(), infos
 
@@ -274,12 +305,12 @@ class VectorEngagementEnv:
         b = self.num_envs
         if seed is None:
             return [None] * b
-        if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
-            return [int(seed) + i for i in range(b)]
-        seeds = list(seed)
-        if len(seeds) != b:
-            raise ValueError(f"seed must be an int or a list of {b} seeds, got {len(seeds)}")
-        return seeds
+        if isinstance(seed, (list, tuple, np.ndarray)):
+            seeds = list(seed)
+            if len(seeds) != b:
+                raise ValueError(f"seed must be an int or a list of {b} seeds, got {len(seeds)}")
+            return [check_seed(s, f"seed[{i}]") for i, s in enumerate(seeds)]
+        return [check_seed(seed) + i for i in range(b)]
 
     def _start(self, mask, options):
         """Draw (or take) the start of every masked game, then evaluate them."""
@@ -328,6 +359,10 @@ class VectorEngagementEnv:
     # ------------------------------------------------------------------ step
     def step(self, actions):
         """Step every game; returns (observations, rewards, terminated, truncated, infos)."""
+        if self._closed:
+            raise RuntimeError("step() called on a closed env")
+        if not self._started:
+            raise RuntimeError("step() called before reset(): call reset() first")
         actions = self._check_actions(actions)  # everything validated before any change
         mode = self.autoreset_mode
         if mode == AutoresetMode.DISABLED and self._finished.any():
@@ -382,10 +417,7 @@ class VectorEngagementEnv:
                     f"producer {int(bad[1])} of game {int(bad[0])}"
                 )
             return arr.astype(np.int64, copy=False)
-        try:
-            arr = np.asarray(actions, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(f"actions must be a numeric array, got {type(actions)}") from None
+        arr = real_actions(actions)
         if arr.shape != (b, n, dim):
             raise ValueError(
                 f"actions must have shape (num_envs, n_producers, dim) = {(b, n, dim)}, "

@@ -130,7 +130,8 @@ def test_unwritable_out_and_full_disk_are_one_line(tiny, tmp_path, capsys, monke
     monkeypatch.setattr(pd.DataFrame, "to_parquet", full)
     err = _run(["exp2", "--config", str(tiny), "--out", str(tmp_path / "o"), "--jobs", "1",
                 "--no-progress"], capsys)  # fmt: skip
-    assert "No space left on device" in err
+    assert "no space left on the device writing" in err
+    assert "the runs finished so far are saved; free some space and run the same command" in err
 
 
 def test_certify_checks_out_before_computing(tiny, tmp_path, capsys, monkeypatch):
@@ -156,3 +157,54 @@ def test_no_traceback_from_the_installed_command(tmp_path):
     )  # fmt: skip
     assert result.returncode == 2
     assert result.stderr.strip() == "recsys-eq exp1: error: config file missing.yaml not found"
+
+
+def test_jobs_zero_is_refused_by_every_command(capsys):
+    for command in ("welfare", "compare", "exp1", "certify"):
+        assert "--jobs must be >= 1, got 0" in _run([command, "--jobs", "0"], capsys)
+
+
+@pytest.mark.slow
+def test_a_forged_part_is_refused_not_taken_for_finished(tiny, tmp_path, capsys):
+    """Issue 20: a part with a valid key and fingerprint but iterations 999 was accepted."""
+    import pandas as pd
+
+    out = tmp_path / "out"
+    assert main(["exp1", "--config", str(tiny), "--out", str(out), "--no-progress",
+                 "--jobs", "1"]) == 0  # fmt: skip
+    table = pd.read_parquet(out / "exp1.parquet")
+    forged = table.iloc[[0]].assign(iterations=999)
+    (out / "exp1.parts").mkdir(exist_ok=True)
+    forged.to_parquet(out / "exp1.parts" / "part-99999999999999999999-forged00.parquet")
+    err = _run(["exp1", "--config", str(tiny), "--out", str(out), "--no-progress"], capsys)
+    assert "part-99999999999999999999-forged00.parquet holds a row no run of 'exp1' can " in err
+    assert "iterations 999 outside 0..max_iter=60" in err
+
+
+def test_report_on_a_table_of_another_schema_names_the_file(tmp_path, capsys):
+    import pandas as pd
+
+    pd.DataFrame({"serving": ["linear"], "equilibria": [1]}).to_parquet(
+        tmp_path / "welfare.parquet"
+    )
+    err = _run(["report", "--out", str(tmp_path)], capsys)
+    assert f"{tmp_path / 'welfare.parquet'} lacks the columns certified_equilibria" in err
+    assert "rerun `recsys-eq welfare` into that folder with --recompute" in err
+
+
+@pytest.mark.slow
+def test_a_grid_with_one_embedding_seed_reproduces(tmp_path, capsys):
+    """Issue 20: a grid without the authors' seed 17 failed in the figures ("Number of rows
+    must be a positive integer, not 0"); they now plot the grid's own seed."""
+    path = tmp_path / "one-seed.yaml"
+    path.write_text(
+        TINY.replace("embedding_seeds: [13, 17]", "embedding_seeds: [13]").replace(
+            "  embedding_seeds: [17]\n", ""
+        )
+    )
+    out = tmp_path / "out"
+    code = main(["reproduce", "--config", str(path), "--out", str(out), "--no-progress",
+                 "--jobs", "1"])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    assert (out / "figures" / "fig1_iterations.png").exists()
+    assert (out / "REPRODUCTION.md").exists()

@@ -86,3 +86,38 @@ def test_workers_with_several_threads_give_the_serial_rows(tmp_path):
         cluster.close()
     serial = _grid(specs, tmp_path / "serial", "exp1", "direct")
     pd.testing.assert_frame_equal(threaded, serial)
+
+
+def test_a_worker_killed_past_its_retries_is_an_error_not_a_clean_exit(tmp_path):
+    """Issue 20: a worker killed on an external scheduler gave exit code 0 and an empty line.
+    With no retries allowed, the lost task raises WorkerLostError (an OSError: the CLI's
+    one-line error and exit code 2); finished rows stay saved."""
+    import dataclasses
+    import os
+    import threading
+    import time
+
+    distributed = pytest.importorskip("dask.distributed")
+    import dask
+
+    from experiments.grid import WorkerLostError
+
+    heavy = [  # runs of a few seconds each: the kill lands while they run
+        dataclasses.replace(s, n_users=60_000, dim=20, n_producers=100, max_iter=400)
+        for s in _tiny_specs(tmp_path, "exp2")[:2]
+    ]
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        cluster = _cluster(distributed, workers=1, threads=1)
+        try:
+            with distributed.Client(cluster) as client:
+
+                def kill():
+                    time.sleep(3.0)
+                    client.run(os._exit, 1)
+
+                threading.Thread(target=kill, daemon=True).start()
+                lost = r"a Dask task failed and could not be retried .*run the same command again"
+                with pytest.raises(WorkerLostError, match=lost):
+                    _grid(heavy, tmp_path / "killed", "exp2", "direct", cluster)
+        finally:
+            cluster.close()

@@ -408,3 +408,52 @@ def test_the_amazon_path_from_ratings_file_to_grid(tmp_path, monkeypatch):
     np.testing.assert_allclose(users.sum(axis=1), 1.0)
     assert datasets.is_cached("amazon-digital-music", 3, 13)
     assert set(table["n_users"]) == {len(users)}
+
+
+def test_a_cache_entry_answers_only_for_its_own_request(small_dataset, tmp_path):
+    """Issue 20: the dim-5 cache (npz and manifest) copied over the dim-3 one returned (K, 5)
+    users for dim=3 without a word. The manifest records the request; a mismatch rebuilds."""
+    home = {"data_home": small_dataset, "cache_home": tmp_path / "cache", "progress": False}
+    three, _ = datasets.load_factors("movielens-100k", 3, 13, **home)
+    datasets.load_factors("movielens-100k", 5, 13, **home)
+    folder = next((tmp_path / "cache").rglob("nmf_dim5_seed13.npz")).parent
+    for suffix in (".npz", ".json"):
+        (folder / f"nmf_dim3_seed13{suffix}").write_bytes(
+            (folder / f"nmf_dim5_seed13{suffix}").read_bytes()
+        )
+    with pytest.warns(UserWarning, match=r"made for .*'dim': 5.*asked for .*'dim': 3"):
+        again, _ = datasets.load_factors("movielens-100k", 3, 13, **home)
+    assert again.shape[1] == 3 and np.array_equal(again, three)
+
+
+def test_an_empty_checksum_record_is_verified_anew(small_dataset, tmp_path):
+    """Issue 20: an empty ``.sha256`` record raised IndexError."""
+    home = {"data_home": small_dataset, "cache_home": tmp_path / "cache", "progress": False}
+    datasets.load_factors("movielens-100k", 2, 1, **home)
+    record = small_dataset / "ml-100k" / "u.data.sha256"
+    assert record.exists()
+    record.write_text("")
+    datasets.load_factors("movielens-100k", 2, 1, **home)
+    assert len(record.read_text().split()[0]) == 64
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        (b"\x1f\x8b\x08\x00truncated", "EOFError|BadGzipFile|OSError"),  # a cut gzip stream
+        (b"plain text, not gzip\n", "BadGzipFile|OSError"),
+        (None, "JSONDecodeError"),  # a valid gzip of broken JSON lines
+    ],
+)
+def test_damaged_rentrunway_files_are_one_clear_error(tmp_path, content, error):
+    import gzip
+
+    info = datasets.DATASETS["rentrunway"]
+    spec = next(f for f in info.files if f.kind == "rentrunway-json")
+    path = tmp_path / spec.path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(b'{"user_id": 1, "rating": \n') if content is None else content)
+    with pytest.raises(
+        ValueError, match=rf"{path.name}: cannot be read as the rentrunway raw file \(({error})"
+    ):
+        datasets.read_ratings(info, path)

@@ -3,12 +3,13 @@ converged, certified rules, ties as ties, prices of anarchy over every certified
 
 import numpy as np
 import pandas as pd
-from reference import single_minded_users
 
 import recsys_eq_env as rq
 from experiments.cli import main
 from experiments.design import design_study, evaluate_rule, pick, welfare_study
 from experiments.report import _design_section, _welfare_section
+
+from reference import single_minded_users
 
 #: Issue 19: three users, n = 2; at softmax 0.001 no run of the paper's dynamics converges
 #: (8 of 8 cycle), yet the mean welfare of where they stop is the highest of all rules.

@@ -36,8 +36,15 @@ def cache_stem(info: DatasetInfo, dim: int, seed: int, cache_home=None) -> Path:
     return folder / f"nmf_dim{dim}_seed{seed}"
 
 
-def read_cache(stem: Path, raw_sha: str):
-    """(factors, user ids) from the cache, or None (missing, or corrupt: then rebuilt)."""
+def request(info: DatasetInfo, dim: int, seed: int) -> dict:
+    """What an embedding is: its manifest records it, and a read checks it (a file copied
+    over another request's, with its manifest, must not answer for it)."""
+    return {"dataset": info.name, "dim": int(dim), "seed": int(seed), "protocol": PROTOCOL_VERSION}
+
+
+def read_cache(stem: Path, raw_sha: str, asked: dict):
+    """(factors, user ids) from the cache, or None (missing, or corrupt or made for another
+    request: then rebuilt, with a warning)."""
     array_path, manifest_path = stem.with_suffix(".npz"), stem.with_suffix(".json")
     if not (array_path.exists() and manifest_path.exists()):
         return None
@@ -45,8 +52,13 @@ def read_cache(stem: Path, raw_sha: str):
         manifest = json.loads(manifest_path.read_text())
         if manifest.get("sha256") != sha256(array_path) or manifest.get("raw_sha256") != raw_sha:
             raise ValueError("checksum mismatch")
+        if manifest.get("request") != asked:
+            raise ValueError(f"made for {manifest.get('request')}, asked for {asked}")
         with np.load(array_path, allow_pickle=False) as data:
-            return data["pu"], data["user_ids"].astype(object)
+            factors, ids = data["pu"], data["user_ids"].astype(object)
+        if factors.ndim != 2 or factors.shape[1] != asked["dim"] or len(ids) != len(factors):
+            raise ValueError(f"factors of shape {factors.shape} for dim={asked['dim']}")
+        return factors, ids
     except (ValueError, OSError, KeyError, json.JSONDecodeError, zipfile.BadZipFile) as exc:
         warnings.warn(
             f"cached embedding {array_path} is corrupt ({exc}); rebuilding it", stacklevel=3
@@ -54,7 +66,7 @@ def read_cache(stem: Path, raw_sha: str):
         return None
 
 
-def write_cache(stem: Path, factors: np.ndarray, ids: np.ndarray, raw_sha: str) -> None:
+def write_cache(stem: Path, factors: np.ndarray, ids: np.ndarray, raw_sha: str, asked: dict):
     stem.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
     np.savez(buffer, pu=factors, user_ids=ids.astype(str))
@@ -63,6 +75,7 @@ def write_cache(stem: Path, factors: np.ndarray, ids: np.ndarray, raw_sha: str) 
     manifest = {
         "sha256": hashlib.sha256(payload).hexdigest(),
         "raw_sha256": raw_sha,
+        "request": asked,
         "protocol": PROTOCOL_VERSION,
         "shape": list(factors.shape),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),

@@ -71,8 +71,9 @@ def _verify(path: Path, spec: RawFile, info: DatasetInfo) -> str:
             )
         return digest
     record = path.with_name(path.name + ".sha256")
-    if record.exists():
-        if record.read_text().split()[0] != digest:
+    recorded = record.read_text().split() if record.exists() else []
+    if recorded and len(recorded[0]) == 64:  # an empty or damaged record is verified anew
+        if recorded[0] != digest:
             raise ValueError(
                 f"{path} changed since it was verified (SHA-256 {digest} vs {record}); "
                 "delete both to download it again"

@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import _checks
 from .._progress import progress_bar
-from .cache import cache_stem, read_cache, write_cache
+from .cache import cache_stem, read_cache, request, write_cache
 from .fetch import data_path, find_raw_file
 from .ratings import check_ratings, read_ratings
 from .registry import dataset
@@ -50,7 +50,8 @@ def load_factors(
     seed = _checks.check_int(seed, "seed", minimum=0)
     raw, raw_sha = find_raw_file(info, data_path(data_home), download, progress)
     stem = cache_stem(info, dim, seed, cache_home)
-    cached = read_cache(stem, raw_sha)
+    asked = request(info, dim, seed)
+    cached = read_cache(stem, raw_sha, asked)
     if cached is not None:
         return cached
     ratings = read_ratings(info, raw)
@@ -62,7 +63,7 @@ def load_factors(
         progress=progress,
         label=f"{info.name} NMF dim={dim} seed={seed}",
     )
-    write_cache(stem, factors, ids, raw_sha)
+    write_cache(stem, factors, ids, raw_sha, asked)
     return factors, ids
 
 

@@ -86,6 +86,32 @@ def read_ratings(info: DatasetInfo, path: Path):
     import pandas as pd
 
     spec = next(f for f in info.files if path.as_posix().endswith(f.path))
+    try:
+        frame = _parse(spec, path)
+    except (EOFError, OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        # truncated or non-gzip archives, bad JSON lines: one message naming the file
+        raise ValueError(
+            f"{path}: cannot be read as the {info.name} raw file ({type(exc).__name__}: "
+            f"{exc}); the file is damaged or not the dataset's release: delete it to fetch it "
+            "again"
+        ) from exc
+    except pd.errors.ParserError as exc:
+        raise ValueError(f"{path}: cannot be parsed as {info.name} ratings ({exc})") from exc
+    missing = [c for c in ("user_id", "item_id", "rating") if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{path}: no column(s) {', '.join(missing)} in the {info.name} file")
+    frame = check_ratings(frame[["user_id", "item_id", "rating"]], info.rating_scale)
+    if len(frame) != spec.rows:
+        raise ValueError(
+            f"{path}: expected {spec.rows:,} ratings, found {len(frame):,}; the file is "
+            "incomplete or not the dataset's official release"
+        )
+    return frame
+
+
+def _parse(spec, path: Path):
+    import pandas as pd
+
     if spec.kind == "movielens":
         frame = pd.read_csv(
             path, sep="\t", header=None, names=["user_id", "item_id", "rating", "timestamp"]
@@ -96,12 +122,6 @@ def read_ratings(info: DatasetInfo, path: Path):
         frame = _amazon(path)
     else:
         frame = pd.read_csv(path)
-    frame = check_ratings(frame[["user_id", "item_id", "rating"]], info.rating_scale)
-    if len(frame) != spec.rows:
-        raise ValueError(
-            f"{path}: expected {spec.rows:,} ratings, found {len(frame):,}; the file is "
-            "incomplete or not the dataset's official release"
-        )
     return frame
 
 

@@ -23,6 +23,24 @@ def sb3_vec_env(num_envs: int, **kwargs) -> SB3VecEnv:
     return SB3VecEnv(vector_env(num_envs, autoreset_mode=AutoresetMode.SAME_STEP, **kwargs))
 
 
+def _feature_indices(actions: np.ndarray, entries: int) -> np.ndarray:
+    """SB3's discrete actions as int64, refusing what a cast would silently change: NaN (cast
+    to -9223372036854775808) and fractions (2.9 cast to 2)."""
+    if actions.size != entries:
+        raise ValueError(f"actions must hold one action per entry ({entries}), got {actions.size}")
+    if np.issubdtype(actions.dtype, np.integer):
+        return actions.astype(np.int64, copy=False)
+    if not np.issubdtype(actions.dtype, np.floating):
+        raise TypeError(f"actions must be feature indices, got dtype {actions.dtype}")
+    if not np.isfinite(actions).all():
+        raise ValueError("actions contain NaN or inf; discrete actions are feature indices")
+    whole = np.round(actions)
+    if not np.array_equal(whole, actions):
+        bad = float(actions[whole != actions].ravel()[0])
+        raise ValueError(f"actions must be whole feature indices, got {bad!r}")
+    return whole.astype(np.int64)
+
+
 class SB3VecEnv(VecEnv):
     """A stable-baselines3 ``VecEnv`` over a :class:`VectorEngagementEnv` (module docs)."""
 
@@ -58,7 +76,7 @@ class SB3VecEnv(VecEnv):
     def step_wait(self):
         b, n = self.games, self.n_producers
         if self.venv.action_type == "discrete":
-            actions = self._actions.reshape(b, n).astype(np.int64)
+            actions = _feature_indices(self._actions, b * n).reshape(b, n)
         else:
             actions = self._actions.reshape(b, n, -1)
         observations, rewards, terminated, truncated, infos = self.venv.step(actions)

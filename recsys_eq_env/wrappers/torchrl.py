@@ -76,7 +76,7 @@ class TorchRLEnv(EnvBase):
         self._observations = None
 
     def _set_seed(self, seed):
-        self._seed = seed  # game b is seeded with seed + b at the next full reset
+        self._seed = seed  # game b is seeded with seed + b at the next reset of that game
         return seed
 
     def _reset(self, tensordict=None, **kwargs):
@@ -84,9 +84,10 @@ class TorchRLEnv(EnvBase):
         if tensordict is not None and "_reset" in tensordict.keys():
             mask = tensordict.get("_reset").reshape(-1).cpu().numpy().astype(bool)
         options = {} if mask is None else {"reset_mask": mask}
-        observations, _ = self.venv.reset(
-            seed=self._seed if mask is None else None, options=options
-        )
+        seed = self._seed
+        if seed is not None and mask is not None:  # a pending seed seeds the games reset now
+            seed = [seed + b if mask[b] else None for b in range(self.venv.num_envs)]
+        observations, _ = self.venv.reset(seed=seed, options=options)
         self._seed = None
         b = self.venv.num_envs
         zeros = torch.zeros((b, 1), dtype=torch.bool, device=self.device)
