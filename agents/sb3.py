@@ -111,8 +111,8 @@ def shared_ppo(env, seed: int = 0, copies: int = 1, require_ids: bool = True, **
     if isinstance(env, VectorEngagementEnv):
         env = SB3VecEnv(env)
     if isinstance(env, SB3VecEnv):
-        observe_id = env.venv.single.observe_id
-        _check_env(env.venv.single)
+        observe_id = env.venv.params.observe_id
+        _check_action_type(env.venv.action_type)
         vec = env
     else:
         observe_id = getattr(env, "observe_id", False)
@@ -167,7 +167,7 @@ class IndependentPPO:
             raise TypeError(f"env must be a VectorEngagementEnv or EngagementEnv, got {type(env)}")
         if env.autoreset_mode != AutoresetMode.SAME_STEP:
             raise ValueError("env must reset finished games in the same step (SAME_STEP)")
-        _check_env(env.single)
+        _check_action_type(env.action_type)
         self.env = env
         self.seed = int(seed)
         self.n_steps = int(n_steps)
@@ -315,7 +315,11 @@ def _as_vector(env: EngagementEnv) -> VectorEngagementEnv:
 def _check_env(env):
     if not isinstance(env, EngagementEnv):
         raise TypeError(f"env must be an EngagementEnv (parallel_env(...)), got {type(env)}")
-    if env.action_type == "simplex":
+    _check_action_type(env.action_type)
+
+
+def _check_action_type(action_type: str) -> None:
+    if action_type == "simplex":
         raise ValueError(
             "use action_type='signed' or 'discrete' for SB3 learners: a Gaussian "
             "policy centred at 0 on the [0, 1] box is clipped to all-zero actions"

@@ -12,6 +12,7 @@ import numpy as np
 
 from recsys_eq_env import serving
 from recsys_eq_env.counts import best_move
+from recsys_eq_env.streams import permutation, stream_words
 
 
 def naive_deviation_row(users, profile, i, rule, temperature, k=None):
@@ -35,12 +36,13 @@ def naive_best_response_dynamics(
     dim = users.shape[1]
     rng = np.random.default_rng(seed)
     assignment = rng.integers(0, dim, size=n_producers)
+    words = stream_words(rng)  # the revision stream, drawn as the dynamics draw it
     eye = np.eye(dim)
     moves = []
     while True:
         profile = eye[assignment]
         mover = None
-        for i in rng.permutation(n_producers):
+        for i in permutation(words, len(moves), n_producers):
             row = naive_deviation_row(users, profile, int(i), rule, temperature, k)
             a = int(assignment[i])
             move = best_move(row, a, tol)  # the one improvement rule (recsys_eq_env.counts)

@@ -7,7 +7,7 @@ Gymnasium and PettingZoo, and are imported on first use.
 
 from .certificate import Certificate, certify_counts, certify_profile
 from .continuous import SimplexResponse, best_simplex_response
-from .counts import CountOracle, Improvement, best_move, improvement, strictly_improves
+from .counts import CountOracle, Improvement, best_move, strictly_improves
 from .dynamics import DynamicsResult, best_response_dynamics, compositions, pure_nash_equilibria
 from .game import (
     BestResponses,
@@ -83,7 +83,6 @@ __all__ = [
     "certify_profile",
     "compositions",
     "env",
-    "improvement",
     "load_users",
     "parallel_env",
     "producer_distribution",

@@ -68,7 +68,7 @@ def _engagement_twin(game: EngagementGame) -> EngagementGame:
 
 def _utilities(game: EngagementGame, counts: np.ndarray) -> np.ndarray:
     """(m, d) utility of a producer on each feature of m count vectors (0 where absent)."""
-    return game.oracle.batch_utilities(counts, np.float64)
+    return game.batch_count_utilities(counts, np.float64)
 
 
 def _check_work(game, lattice_size, max_work, what):

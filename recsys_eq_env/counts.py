@@ -15,8 +15,8 @@ log-space formulas of :func:`recsys_eq_env.serving.deviation_probabilities`.
 
 from __future__ import annotations
 
+import math
 import threading
-import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -37,6 +37,9 @@ CHUNK = 1 << 16
 ROW_CACHE = 4096
 ROW_CACHE_MIN_WORK = 20_000
 PRECISIONS = {"float64": np.float64, "float32": np.float32}
+#: Elements of the (count vectors x users) intermediate of the batched kernel per block of
+#: users: 2^17 (1 MiB in float64) stays in a core's L2 cache.
+BATCH_BLOCK = 1 << 17
 
 
 class CountOracle:
@@ -224,7 +227,9 @@ class CountOracle:
         weights = counts.astype(left.dtype)
         out = np.zeros((b, self.dim), dtype=left.dtype)
         n_users = left.shape[1]
-        step = max(1, min(n_users, (1 << 22) // max(b, 1)))
+        # Users in blocks whose (B x block) intermediate stays in cache (BATCH_BLOCK elements),
+        # but at least 256 users per block so the products stay products.
+        step = max(1, min(n_users, max(256, BATCH_BLOCK // max(b, 1))))
         scratch = self._batch_scratch(b, step, left.dtype)
         for lo in range(0, n_users, step):
             hi = min(lo + step, n_users)
@@ -451,15 +456,6 @@ def best_move(row: np.ndarray, a: int, tol: float = 1e-9) -> Improvement:
     best = int(row.argmax())
     current = float(row[a])
     value = float(row[best])
+    if not (math.isfinite(value) and math.isfinite(current)):  # NaN would read as "no gain"
+        raise FloatingPointError(f"utilities are not finite in the deviation row {row.tolist()}")
     return Improvement(bool(strictly_improves(value, current, tol)), best, value - current)
-
-
-def improvement(row: np.ndarray, a: int, tol: float = 1e-9) -> tuple[bool, int]:
-    """Deprecated: ``(improves, best)``; use :func:`best_move`, which also gives the gain."""
-    warnings.warn(
-        "improvement() is deprecated; use best_move(), an Improvement(improves, best, gain)",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    move = best_move(row, a, tol)
-    return move.improves, move.best

@@ -5,7 +5,10 @@ Best-response dynamics (MODEL.md section 3, the authors' ``best_response_dynamic
 1. every producer starts on a basis vector drawn uniformly at random;
 2. each iteration draws a uniformly random permutation of the producers and moves the first one
    that can strictly improve to its best basis vector (ties: lowest feature index); this picks
-   a uniformly random improver;
+   a uniformly random improver. The permutation of iteration t is the order of counter-based
+   keys of (the run's stream words, t, producer) (:mod:`recsys_eq_env.streams`), the words
+   drawn from the seed's Generator right after the start: the envs' ``revision="one"`` draws
+   the same permutations, so a rollout of best-response agents makes the same moves;
 3. stop when nobody can improve (a pure Nash equilibrium over basis vectors) or after
    ``max_iter`` switches.
 
@@ -34,6 +37,7 @@ from ._checks import as_assignment
 from ._progress import progress_bar
 from .counts import Improvement, best_move, strictly_improves
 from .game import EngagementGame, profile_from_assignment
+from .streams import permutation, stream_words
 
 #: Default relative tolerances of the two kinds of dynamics.
 TOL_BASIS = 1e-9
@@ -111,12 +115,15 @@ def best_response_dynamics(
     else:
         assignment = as_assignment(initial, n, dim, "initial")
     start = assignment.copy()
+    words = stream_words(rng)  # the revision stream (streams.py), as the envs draw it
     if simplex:
-        profile, moves, converged = _simplex_dynamics(game, rng, assignment, max_iter, tol)
+        profile, moves, converged = _simplex_dynamics(game, words, assignment, max_iter, tol)
         assignment = profile.argmax(axis=1)
         counts = np.bincount(assignment, minlength=dim)
     else:
-        features, counts, moves, converged = _basis_dynamics(game, rng, assignment, max_iter, tol)
+        features, counts, moves, converged = _basis_dynamics(
+            game, words, assignment, max_iter, tol
+        )
         assignment = np.array(features, dtype=np.int64)
         profile = profile_from_assignment(assignment, dim)
     return DynamicsResult(
@@ -133,25 +140,24 @@ def best_response_dynamics(
     )
 
 
-def _basis_dynamics(game, rng, assignment, max_iter, tol):
+def _basis_dynamics(game, words, assignment, max_iter, tol):
     """The paper's heuristic on the count vector; returns (features, counts, moves,
     converged)."""
     n, dim = game.n_producers, game.dim
     counts = np.bincount(assignment, minlength=dim)
-    oracle = game.oracle
+    row = game.deviation_row  # the rows every agent and env reads (game.py)
     # Python lists in the loop: on small populations a row costs ~20 us and NumPy scalar
     # indexing per producer would be a sizeable share of an iteration.
     features = assignment.tolist()
-    n_total = float(n)
     moves = []
     while True:
         decisions: dict[int, Improvement] = {}
         mover = -1
-        for i in rng.permutation(n).tolist():
+        for i in permutation(words, len(moves), n).tolist():
             a = features[i]
             decision = decisions.get(a)
             if decision is None:
-                decision = decisions[a] = best_move(oracle.row(counts, a, n_total), a, tol)
+                decision = decisions[a] = best_move(row(counts, a), a, tol)
             if decision.improves:
                 mover = i
                 break
@@ -167,7 +173,7 @@ def _basis_dynamics(game, rng, assignment, max_iter, tol):
         moves.append((mover, a, b))
 
 
-def _simplex_dynamics(game, rng, assignment, max_iter, tol):
+def _simplex_dynamics(game, words, assignment, max_iter, tol):
     """The same protocol with continuous best responses; returns (profile, moves, converged).
 
     Each iteration evaluates producers in a uniformly random order and moves the first one
@@ -182,7 +188,7 @@ def _simplex_dynamics(game, rng, assignment, max_iter, tol):
         scores = game.users @ profile.T
         responses: dict[bytes, continuous.SimplexResponse] = {}
         mover, response = -1, None
-        for i in rng.permutation(n).tolist():
+        for i in permutation(words, len(moves), n).tolist():
             key = profile[i].tobytes()
             response = responses.get(key)
             if response is None:
@@ -250,13 +256,12 @@ def pure_nash_equilibria(
 def _enumerate(game, tol, total, progress):
     """The per-count-vector search: every occupied feature's deviation row."""
     n, dim = game.n_producers, game.dim
-    oracle = game.oracle
     found = []
     bar = progress_bar(total, progress, unit="count vectors", miniters=max(1, total // 1000))
     for counts in compositions(n, dim):
         bar.update()
         if not any(
-            best_move(oracle.row(counts, int(a)), int(a), tol).improves
+            best_move(game.deviation_row(counts, int(a)), int(a), tol).improves
             for a in np.flatnonzero(counts)
         ):
             found.append(counts)

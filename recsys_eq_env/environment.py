@@ -1,13 +1,14 @@
 """The PettingZoo parallel environment of the engagement game (``recsys_eq_v0``).
 
 Its documentation is the docstring of :class:`EngagementEnv`
-(``help(recsys_eq_env.EngagementEnv)``), also reachable as ``recsys_eq_env.ENV_DOC``.
+(``help(recsys_eq_env.EngagementEnv)``), also reachable as ``recsys_eq_env.ENV_DOC``. The env
+is a thin adapter (per-agent dicts) over the functional core :mod:`recsys_eq_env.functional`
+with a game axis of one, the same functions the vector env runs.
 """
 
 from __future__ import annotations
 
 import numbers
-import warnings
 
 import gymnasium
 import numpy as np
@@ -15,51 +16,45 @@ from gymnasium.utils import seeding
 from pettingzoo import ParallelEnv
 from pettingzoo.utils.conversions import parallel_to_aec
 
-from . import _checks
+from . import functional as core
 from ._threads import blas_limit
-from .dynamics import initial_assignment
 from .functional import (
     ACTION_TYPES,
+    GAME_DEFAULTS,
     OBSERVATIONS,
     REVISIONS,
     STAY_TOL,
-    ObservationLayout,
+    EnvParams,
+    EnvState,
     action_for,
     action_space,
-    analyse_profile,
-    apply_assignment_requests,
-    apply_requests,
     check_reset_options,
     check_seed,
-    episode_end,
+    make_game,
     real_actions,
-    requested_content,
 )
-from .game import EngagementGame, basis_assignment, profile_from_assignment
+from .game import EngagementGame
 from .render import ansi_table, bar_chart
-from .users import synthetic_users, user_distribution
+from .users import user_distribution
 
 __all__ = [
     "ACTION_TYPES",
+    "GAME_DEFAULTS",
     "OBSERVATIONS",
     "REVISIONS",
     "STAY_TOL",
     "EngagementEnv",
     "action_for",
     "aec_env",
+    "make_game",
     "parallel_env",
 ]
-
-INITS = ("basis", "simplex")
-REWARD_SCALES = ("per_user", "raw")
-#: The game's parameters and their defaults when the env builds the game itself.
-GAME_DEFAULTS = {
-    "n_producers": 10,
-    "rule": "softmax",
-    "temperature": 1.0,
-    "utility": "engagement",
-    "k": None,
-}
+#: Settings the env reads from its parameters (``env.revision`` etc.).
+_SETTINGS = (
+    "action_type", "observation", "observe_id", "revision", "terminate_at_equilibrium",
+    "max_cycles", "init", "reward_scale", "tol", "info_regrets", "info_deviations",
+    "deviations", "layout",
+)  # fmt: skip
 
 
 def parallel_env(**kwargs) -> EngagementEnv:
@@ -137,10 +132,13 @@ class EngagementEnv(ParallelEnv):
     * `revision="simultaneous"` (default): every agent's request applies.
     * `revision="one"`: the env draws a uniformly random permutation of the agents and applies
       the request of the first agent in it whose request differs from its current content; the
-      others keep their content. With every agent asking for its best basis vector this is
-      exactly the paper's best-response dynamics (`recsys_eq_env.best_response_dynamics` draws
-      the same permutation from the same seed). Learners should train here: under
-      simultaneous revision even exact best responses herd onto the same feature.
+      others keep their content. The permutation of step t is the order of counter-based keys
+      of (the episode's stream words, t, agent) (`recsys_eq_env.streams`; the words are drawn
+      from the env's RNG right after the start). With every agent asking for its best basis
+      vector this is exactly the paper's best-response dynamics
+      (`recsys_eq_env.best_response_dynamics` draws the same start, words and permutations
+      from the same seed). Learners should train here: under simultaneous revision even exact
+      best responses herd onto the same feature.
 
     ## Starting State
 
@@ -158,10 +156,10 @@ class EngagementEnv(ParallelEnv):
     ## Arguments
 
     `parallel_env(users=None, n_producers=10, rule="softmax", temperature=1.0,
-    utility="engagement", k=None, game=None, action_type="simplex", observation="aggregate",
-    observe_id=False, revision="simultaneous", terminate_at_equilibrium=False, max_cycles=500,
-    init="basis", reward_scale="per_user", tol=1e-9, info_regrets=True, info_deviations=False,
-    deviations=None, render_mode=None)`
+    utility="engagement", k=None, game=None, utility_cache=None, action_type="simplex",
+    observation="aggregate", observe_id=False, revision="simultaneous",
+    terminate_at_equilibrium=False, max_cycles=500, init="basis", reward_scale="per_user",
+    tol=1e-9, info_regrets=True, info_deviations=False, deviations=None, render_mode=None)`
 
     * `users`: a (n_users, dim) array of non-negative embeddings, rows L1-normalised by the env
       (default: 1,000 synthetic uniform users in 5 dimensions, seed 0).
@@ -174,6 +172,9 @@ class EngagementEnv(ParallelEnv):
     * `game`: a ready `recsys_eq_env.EngagementGame` instead of `users` and the five game
       parameters above (passing both is an error); several envs may share one game and its
       caches, also from several threads.
+    * `utility_cache`: how the game remembers count-vector utilities, `"auto"` (default when
+      the env builds the game), `"table"`, `"lazy"` or `"off"`
+      (`recsys_eq_env.EngagementGame`; not with `game`, which has its own).
     * `action_type`: `"simplex"` (default), `"signed"` or `"discrete"` (see Actions).
     * `observation`: `"aggregate"` (default) or `"full"` (see Observations).
     * `observe_id`: append a one-hot producer index to observations, so that one shared policy
@@ -181,8 +182,7 @@ class EngagementEnv(ParallelEnv):
     * `revision`: `"simultaneous"` (default) or `"one"` (see Revision).
     * `terminate_at_equilibrium`: end the episode at an equilibrium (default False; needs
       `info_regrets=True`).
-    * `max_cycles`: steps before truncation, >= 1 (default 500; `max_steps` is its deprecated
-      name).
+    * `max_cycles`: steps before truncation, >= 1 (default 500).
     * `init`: the start, `"basis"` (default) or `"simplex"` (see Starting State).
     * `reward_scale`: `"per_user"` (default) or `"raw"` (see Rewards).
     * `tol`: the relative improvement a deviation needs to count, finite and >= 0 (default
@@ -213,76 +213,22 @@ class EngagementEnv(ParallelEnv):
         "render_fps": 4,
     }
 
-    def __init__(
-        self,
-        users=None,
-        n_producers: int | None = None,
-        rule: str | None = None,
-        temperature: float | None = None,
-        utility: str | None = None,
-        k: int | None = None,
-        game: EngagementGame | None = None,
-        action_type: str = "simplex",
-        observation: str = "aggregate",
-        observe_id: bool = False,
-        revision: str = "simultaneous",
-        terminate_at_equilibrium: bool = False,
-        max_cycles: int = 500,
-        init: str = "basis",
-        reward_scale: str = "per_user",
-        tol: float = 1e-9,
-        info_regrets: bool = True,
-        info_deviations: bool = False,
-        deviations: str | None = None,
-        render_mode: str | None = None,
-        max_steps: int | None = None,
-    ):
-        self.game = make_game(users, n_producers, rule, temperature, utility, k, game)
-        if max_steps is not None:
-            warnings.warn(
-                "max_steps is deprecated; use max_cycles (PettingZoo's name)",
-                DeprecationWarning,
-                stacklevel=2,
-            )
-            max_cycles = max_steps
-        self.action_type = _checks.check_choice(action_type, "action_type", ACTION_TYPES)
-        self.observation = _checks.check_choice(observation, "observation", OBSERVATIONS)
-        self.observe_id = _checks.check_bool(observe_id, "observe_id")
-        self.revision = _checks.check_choice(revision, "revision", REVISIONS)
-        self.terminate_at_equilibrium = _checks.check_bool(
-            terminate_at_equilibrium, "terminate_at_equilibrium"
-        )
-        self.max_cycles = _checks.check_int(max_cycles, "max_cycles", minimum=1)
-        self.init = _checks.check_choice(init, "init", INITS)
-        self.reward_scale = _checks.check_choice(reward_scale, "reward_scale", REWARD_SCALES)
-        self.tol = _checks.check_tol(tol)
-        self.info_regrets = _checks.check_bool(info_regrets, "info_regrets")
-        self.info_deviations = _checks.check_bool(info_deviations, "info_deviations")
-        if self.terminate_at_equilibrium and not self.info_regrets:
-            raise ValueError("terminate_at_equilibrium=True needs info_regrets=True")
-        if deviations is None and self.action_type == "discrete":
-            deviations = "basis"  # the producers can only play basis vectors
-        self.deviations = self.game.check_deviations(deviations)
+    def __init__(self, render_mode: str | None = None, **kwargs):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(
                 f"render_mode must be one of {self.metadata['render_modes']} or None, "
                 f"got {render_mode!r}"
             )
         self.render_mode = render_mode
-
+        self.params = EnvParams.build(**kwargs)
+        self.game: EngagementGame = self.params.game
+        for name in _SETTINGS:
+            setattr(self, name, getattr(self.params, name))
         n, dim = self.game.n_producers, self.game.dim
         self.n_producers, self.dim = n, dim
         self.possible_agents = [f"producer_{i}" for i in range(n)]
         self.agent_name_mapping = {a: i for i, a in enumerate(self.possible_agents)}
         self.agents: list[str] = []
-        self.layout = ObservationLayout(
-            n,
-            dim,
-            self.observation,
-            self.observe_id,
-            1.0 / self.game.n_users if reward_scale == "per_user" else 1.0,
-            1.0 if reward_scale == "per_user" else float(self.game.n_users),
-        )
         self._user_dist = user_distribution(self.game.users)
         obs_space = self.layout.space()
         act_space = action_space(self.action_type, dim)
@@ -293,22 +239,25 @@ class EngagementEnv(ParallelEnv):
             for i, a in enumerate(self.possible_agents)
         }
         self.state_space = gymnasium.spaces.Box(0.0, 1.0, (n * dim,), dtype=np.float32)
-
         self.np_random: np.random.Generator | None = None
         self.np_random_seed: int | None = None
-        self.profile = np.zeros((n, dim))
-        self.steps = 0
+        self._state = EnvState.empty(self.params, 1)
         self._started = False  # no state before the first reset()
-        self._assignment: np.ndarray | None = None
-        self._utilities = np.zeros(n)
-        self._regrets = np.zeros(n)
-        self._deviation_table: np.ndarray | None = None
-        self._improvable = True
+        self._one = np.ones(1, dtype=bool)
+
+    # ------------------------------------------------------------------ state views
+    @property
+    def profile(self) -> np.ndarray:
+        """(n, dim) every producer's content."""
+        return self._state.profile[0]
 
     @property
-    def max_steps(self) -> int:
-        """Deprecated name of :attr:`max_cycles`."""
-        return self.max_cycles
+    def steps(self) -> int:
+        return int(self._state.steps[0])
+
+    @property
+    def _assignment(self) -> np.ndarray | None:
+        return None if self._state.assignment is None else self._state.assignment[0]
 
     # ------------------------------------------------------------------ spaces
     def observation_space(self, agent):
@@ -332,58 +281,42 @@ class EngagementEnv(ParallelEnv):
         options = check_reset_options(options, strict=False)
         if seed is not None or self.np_random is None:
             self.np_random, self.np_random_seed = seeding.np_random(seed)
-        n, dim = self.n_producers, self.dim
+        starts = {}
         if "profile" in options:
-            self._set_profile(self.game.check_profile(options["profile"]).copy())
-        elif "assignment" in options:
-            assignment = _checks.as_assignment(
-                options["assignment"], n, dim, "options['assignment']"
-            )
-            self._set_assignment(assignment)
-        elif self.init == "basis":
-            self._set_assignment(initial_assignment(self.np_random, n, dim))
-        else:
-            self._set_profile(self.np_random.dirichlet(np.ones(dim), size=n))
-        self.agents = list(self.possible_agents)
-        self.steps = 0
-        self._started = True
+            starts["profile"] = self.game.check_profile(options["profile"])[None]
+        if "assignment" in options:
+            chosen = np.asarray(options["assignment"])
+            if chosen.shape != (self.n_producers,):
+                raise ValueError(
+                    f"options['assignment'] must be integers of shape ({self.n_producers},)"
+                )
+            starts["assignment"] = chosen[None]
+        starts = core.check_start_options(self.params, starts, 1)
         with blas_limit():
-            self._evaluate()
-        return self._observations(self.agents), self._infos(np.zeros(n, dtype=bool), self.agents)
+            core.initial(self.params, self._state, self._one, [self.np_random], starts)
+        self.agents = list(self.possible_agents)
+        self._started = True
+        moved = np.zeros((1, self.n_producers), dtype=bool)
+        return self._observations(self.agents), self._infos(moved, self.agents)
 
     def step(self, actions):
         if not self.agents:
             raise RuntimeError("step() called on a finished episode; call reset() first")
         requested, given = self._requests(actions)  # everything validated before any change
-        if self._assignment is not None and self.action_type == "discrete":
-            target = np.where(given, requested, self._assignment)
-            assignment, moved = apply_assignment_requests(
-                self._assignment, target, self.revision, self.np_random
-            )
-            if moved.any():
-                self._set_assignment(assignment)
-        else:
-            content, wants = requested_content(requested, self.action_type, self.dim)
-            profile, moved = apply_requests(
-                self.profile, content, wants & given, self.revision, self.np_random
-            )
-            if moved.any():
-                self._set_profile(profile)
-        self.steps += 1
+        params, state = self.params, self._state
         with blas_limit():  # small products: BLAS threads would only spin (_threads.py)
-            self._evaluate()
+            moved = core.transition(params, state, requested, self._one, given)
+            core.evaluate(params, state, self._one)
+        terminated, truncated = core.episode_end(params, state, self._one)
+        terminated, truncated = bool(terminated[0]), bool(truncated[0])
         live = list(self.agents)
-        terminated, truncated = episode_end(
-            self.steps, self.max_cycles, self._improvable, self.terminate_at_equilibrium
-        )
-        terminated, truncated = bool(terminated), bool(truncated)
-        counts = self._counts()
-        observations = self._observations(live, counts)
+        observations = self._observations(live)
         scale = self.layout.reward_scale
-        rewards = {a: float(self._utilities[self.agent_name_mapping[a]] * scale) for a in live}
+        utilities = state.utilities[0]
+        rewards = {a: float(utilities[self.agent_name_mapping[a]] * scale) for a in live}
         terminations = dict.fromkeys(live, terminated)
         truncations = dict.fromkeys(live, truncated)
-        infos = self._infos(moved, live, counts)
+        infos = self._infos(moved, live)
         if terminated or truncated:
             self.agents = []
         return observations, rewards, terminations, truncations, infos
@@ -400,7 +333,7 @@ class EngagementEnv(ParallelEnv):
             return None
         producers = self.profile.sum(axis=0) / self.n_producers
         if self.render_mode in ("ansi", "human"):
-            table = ansi_table(self._user_dist, producers, self._counts(), self.steps)
+            table = ansi_table(self._user_dist, producers, self._state.counts[0], self.steps)
             if self.render_mode == "human":
                 print(table, end="")  # a text env's human view: the table on the terminal
                 return None
@@ -410,24 +343,18 @@ class EngagementEnv(ParallelEnv):
     def close(self):
         self.agents = []  # a closed env steps no more (step() says to reset)
 
-    # ------------------------------------------------------------------ internals
-    def _set_assignment(self, assignment):
-        self._assignment = assignment
-        self.profile = profile_from_assignment(assignment, self.dim)
-
-    def _set_profile(self, profile):
-        self.profile = profile
-        self._assignment = basis_assignment(profile)
-
+    # ------------------------------------------------------------------ dicts <-> arrays
     def _requests(self, actions):
-        """(requested, given): every agent's validated action as one array, and which agents
-        acted (absent agents keep their content)."""
+        """((1, n) or (1, n, dim) requested, (1, n) given): the agents' actions as one batch
+        of one game, validated by the core (absent agents keep their content)."""
         if not isinstance(actions, dict):
             raise TypeError(f"actions must be a dict of agent -> action, got {type(actions)}")
         n, dim = self.n_producers, self.dim
         discrete = self.action_type == "discrete"
-        requested = np.zeros(n, dtype=np.int64) if discrete else np.zeros((n, dim))
-        given = np.zeros(n, dtype=bool)
+        requested = np.zeros((1, n), dtype=np.int64) if discrete else np.zeros((1, n, dim))
+        if discrete and self._assignment is not None:
+            requested[0] = self._assignment  # absent agents ask for what they have
+        given = np.zeros((1, n), dtype=bool)
         for agent, action in actions.items():
             i = self.agent_name_mapping.get(agent)
             if i is None or agent not in self.agents:
@@ -435,116 +362,60 @@ class EngagementEnv(ParallelEnv):
                     f"actions has an unknown agent {agent!r}; live agents are "
                     f"{self.agents[0]}..{self.agents[-1]}"
                 )
-            requested[i] = self._check_action(action, agent)
-            given[i] = True
-        return requested, given
+            requested[0, i] = self._one_action(action, agent)
+            given[0, i] = True
+        names = self.possible_agents
+        checked = core.check_actions(self.params, requested, 1, lambda b, i: names[i])
+        return checked, given
 
-    def _check_action(self, action, agent):
+    def _one_action(self, action, agent):
+        """One agent's action as a feature index or a (dim,) vector (its type and shape; the
+        values are the core's to check)."""
         if self.action_type == "discrete":
             value = action.item() if isinstance(action, np.ndarray) and action.ndim == 0 else action
             if isinstance(value, bool) or not isinstance(value, numbers.Integral):
                 raise TypeError(
                     f"action of {agent} must be an integer feature index, got {action!r}"
                 )
-            if not 0 <= int(value) < self.dim:
-                raise ValueError(f"action of {agent} must be in 0..{self.dim - 1}, got {value}")
             return int(value)
         arr = real_actions(action, f"action of {agent}")
         if arr.shape != (self.dim,):
             raise ValueError(f"action of {agent} must have shape ({self.dim},), got {arr.shape}")
-        if not np.isfinite(arr).all():
-            raise ValueError(f"action of {agent} contains NaN or inf: {arr.tolist()}")
-        if self.action_type == "simplex" and (arr < 0).any():
-            raise ValueError(f"action of {agent} has negative entries: {arr.tolist()}")
         return arr
 
-    def _evaluate(self):
-        """Utilities, regrets and the equilibrium flag of the current profile."""
-        game, assignment = self.game, self._assignment
-        if not (self.info_regrets or self.info_deviations):  # rewards alone: one pass
-            if assignment is not None:
-                counts = np.bincount(assignment, minlength=self.dim)
-                self._utilities = game.oracle.utilities(counts)[assignment]
-            else:
-                self._utilities = game._producer_utilities(self.profile)
-            return
-        result = analyse_profile(
-            game, self.profile, assignment, self.tol, self.deviations,
-            self.info_regrets, self.info_deviations,
-        )  # fmt: skip
-        self._utilities = result.utilities
-        if result.regrets is not None:
-            self._regrets, self._improvable = result.regrets, result.improvable
-        if result.table is not None:
-            self._deviation_table = result.table
-
-    def _counts(self) -> np.ndarray:
-        """Producers per feature (of each producer's peak feature; the assignment's when every
-        producer plays a basis vector, without an argmax)."""
-        features = self._assignment
-        if features is None:
-            features = self.profile.argmax(axis=1)
-        return np.bincount(features, minlength=self.dim)
-
-    def _observations(self, agents, counts=None):
-        """Every agent's observation, built as rows of one (n, obs_dim) float32 array;
-        ``counts`` (from :meth:`_counts`) saves counting again."""
-        if self._assignment is None:
-            counts = None
-        elif counts is None:
-            counts = self._counts()
-        table = self.layout.observe(self.profile, self._utilities, counts)
+    def _observations(self, agents):
+        table = core.observe(self.params, self._state)[0]
         return {agent: table[self.agent_name_mapping[agent]] for agent in agents}
 
-    def _infos(self, moved, agents, counts=None):
-        counts = self._counts() if counts is None else counts
+    def _infos(self, moved, agents):
+        state = self._state
+        counts = state.counts[0].copy()
         mass = self.profile.sum(axis=0)
         counts.setflags(write=False)
         mass.setflags(write=False)
-        nash_conv = float(self._regrets.sum())
+        mask = None
+        if self.action_type == "discrete":  # PettingZoo masks Discrete spaces only
+            mask = np.ones(self.dim, dtype=np.int8)
+            mask.setflags(write=False)
+        nash_conv = float(state.regrets[0].sum())
         infos = {}
         for agent in agents:
             i = self.agent_name_mapping[agent]
             info = {
-                "utility": float(self._utilities[i]),
+                "utility": float(state.utilities[0, i]),
                 "counts": counts,
                 "mass": mass,
-                "moved": bool(moved[i]),
+                "moved": bool(moved[0, i]),
             }
+            if mask is not None:
+                info["action_mask"] = mask
             if self.info_regrets:
-                info["regret"] = float(self._regrets[i])
+                info["regret"] = float(state.regrets[0, i])
                 info["nash_conv"] = nash_conv
             if self.info_deviations:
-                info["deviation_rewards"] = self._deviation_table[i] * self.layout.reward_scale
+                info["deviation_rewards"] = state.table[0, i] * self.layout.reward_scale
             infos[agent] = info
         return infos
-
-
-def make_game(users, n_producers, rule, temperature, utility, k, game) -> EngagementGame:
-    """The env's game: a given one (and no game parameters), or one built from ``users``."""
-    params = {
-        "n_producers": n_producers,
-        "rule": rule,
-        "temperature": temperature,
-        "utility": utility,
-        "k": k,
-    }
-    if game is not None:
-        if not isinstance(game, EngagementGame):
-            raise TypeError(f"game must be an EngagementGame, got {type(game).__name__}")
-        if users is not None:
-            raise ValueError("pass either game or users (with the game's parameters), not both")
-        given = [name for name, value in params.items() if value is not None]
-        if given:
-            raise ValueError(
-                f"game is given, so {', '.join(given)} would be ignored: pass the game's "
-                "parameters to EngagementGame, or users and parameters without game"
-            )
-        return game
-    if users is None:
-        users = synthetic_users("uniform", n_users=1000, dim=5, seed=0)
-    chosen = {name: GAME_DEFAULTS[name] if v is None else v for name, v in params.items()}
-    return EngagementGame(users, **chosen)
 
 
 def _copy_space(space):

@@ -1,326 +1,508 @@
-"""The environment's logic as pure functions over arrays (Gymnasium's functional-env idea).
+"""The environment as one program: frozen parameters, a state of arrays with a leading game
+axis, and pure functions of them (the idea of Gymnasium's functional env and JaxMARL's
+``step_env``).
 
 :class:`recsys_eq_env.EngagementEnv` (one game, PettingZoo's per-agent dicts) and
-:class:`recsys_eq_env.VectorEngagementEnv` (``B`` games as arrays) are thin stateful adapters
-over these functions, so both step alike by construction:
+:class:`recsys_eq_env.VectorEngagementEnv` (``B`` games as arrays, Gymnasium's autoreset
+modes) are thin adapters over these functions; neither re-implements a step, so game ``b`` of
+a vector env is the single env reset with ``seed + b`` by construction:
 
-1. :func:`requested_content`: actions -> the content each producer asks for, and whether it
-   asks at all (an all-zero ``simplex`` or all ``-1`` ``signed`` action keeps the content);
-2. :func:`apply_requests`: a revision rule decides which requests apply (``"simultaneous"``:
-   all; ``"one"``: the first requester in a uniformly random permutation drawn from the game's
-   RNG, the paper's protocol);
-3. the game evaluates the new profile: utilities, and with :func:`analyse_profile` the regrets,
-   the equilibrium flag and the deviation table when asked;
-4. :class:`ObservationLayout` turns profile and utilities into observations, and reads them
-   back (the best-response agent decides from an observation alone);
-5. :func:`episode_end`: terminated at an equilibrium (when asked), truncated after
-   ``max_cycles`` steps.
+1. :class:`EnvParams` ``.build(**kwargs)``: every argument validated once;
+2. :func:`initial`: the starts of the games asked for, from their Generators (and their
+   revision stream words, :mod:`recsys_eq_env.streams`), then :func:`evaluate`;
+3. :func:`check_actions`: the whole batch validated before anything changes;
+4. :func:`transition`: requests -> content, then the revision rule (``"simultaneous"``: every
+   differing request applies; ``"one"``: the first requester of the step's permutation,
+   drawn for every game in one array operation);
+5. :func:`evaluate`: utilities, counting producers once per step, and regrets, the
+   equilibrium flag and the deviation table when asked; basis-vector profiles go through the
+   game's count-vector functions (and its utility cache), mixed ones through its score path;
+6. :func:`observe`, :func:`infos`, :func:`episode_end`: what the adapters return.
 
-Functions take a leading batch axis where that is cheap (``(..., n, d)``); the revision rule
-draws from one Generator per game, so a batch of games draws exactly what single games would.
+The functions change the state in place (they are the state's only writers) and read nothing
+else: no Generator inside but the ones passed to :func:`initial`.
 """
 
 from __future__ import annotations
 
-import numbers
-from dataclasses import dataclass
-from typing import NamedTuple
+from dataclasses import dataclass, field
 
-import gymnasium
 import numpy as np
 
+from . import _checks, continuous
+from .actions import (
+    ACTION_TYPES,
+    STAY_TOL,
+    action_for,
+    action_space,
+    check_reset_options,
+    check_seed,
+    differing_requests,
+    real_actions,
+    requested_content,
+)
 from .counts import strictly_improves
+from .dynamics import initial_assignment
+from .game import EngagementGame, basis_assignment
+from .observations import ObservationLayout
+from .streams import first_requesters, stream_words
+from .users import synthetic_users
 
-ACTION_TYPES = ("simplex", "signed", "discrete")
 OBSERVATIONS = ("aggregate", "full")
 REVISIONS = ("simultaneous", "one")
-#: A simplex request within this max-norm distance of the current content means "stay".
-STAY_TOL = 1e-6
+INITS = ("basis", "simplex")
+REWARD_SCALES = ("per_user", "raw")
+DTYPES = (np.float64, np.float32)
+#: The game's parameters and their defaults when the env builds the game itself.
+GAME_DEFAULTS = {
+    "n_producers": 10,
+    "rule": "softmax",
+    "temperature": 1.0,
+    "utility": "engagement",
+    "k": None,
+}
+
+__all__ = [
+    "ACTION_TYPES",
+    "OBSERVATIONS",
+    "REVISIONS",
+    "STAY_TOL",
+    "EnvParams",
+    "EnvState",
+    "ObservationLayout",
+    "action_for",
+    "action_space",
+    "check_actions",
+    "check_reset_options",
+    "check_seed",
+    "differing_requests",
+    "episode_end",
+    "evaluate",
+    "infos",
+    "initial",
+    "observe",
+    "real_actions",
+    "requested_content",
+    "transition",
+]
 
 
-# ---------------------------------------------------------------------- validation
-#: What ``reset(options=...)`` accepts (the vector env adds ``reset_mask``).
-RESET_OPTIONS = ("assignment", "profile")
+# ---------------------------------------------------------------------- parameters
+@dataclass(frozen=True)
+class EnvParams:
+    """Everything fixed for an env's life, validated once (:meth:`build`)."""
 
+    game: EngagementGame
+    action_type: str = "simplex"
+    observation: str = "aggregate"
+    observe_id: bool = False
+    revision: str = "simultaneous"
+    terminate_at_equilibrium: bool = False
+    max_cycles: int = 500
+    init: str = "basis"
+    reward_scale: str = "per_user"
+    tol: float = 1e-9
+    info_regrets: bool = True
+    info_deviations: bool = False
+    deviations: str = "basis"
+    #: dtype of the batched utilities (float32 halves their memory traffic).
+    dtype: np.dtype = field(default_factory=lambda: np.dtype(np.float64))
+    layout: ObservationLayout | None = None
 
-def check_reset_options(options, extra: tuple = (), strict: bool = True) -> dict:
-    """``options`` as a dict, refusing unknown keys (a typo would silently reset
-    everything) and both starts at once (which one wins would be a guess). ``strict=False``
-    ignores unknown keys: PettingZoo's API makes options env-specific, and its own API test
-    passes a key of its own, so a PettingZoo env must accept (and ignore) them."""
-    if options is None:
-        return {}
-    if not isinstance(options, dict):
-        raise TypeError(f"options must be a dict, got {type(options).__name__}")
-    known = (*RESET_OPTIONS, *extra)
-    unknown = sorted(set(options) - set(known), key=str)
-    if unknown:
-        message = (
-            f"options has unknown key(s) {', '.join(map(repr, unknown))}; known keys: "
-            f"{', '.join(map(repr, known))}"
+    @property
+    def n_producers(self) -> int:
+        return self.game.n_producers
+
+    @property
+    def dim(self) -> int:
+        return self.game.dim
+
+    @classmethod
+    def build(
+        cls,
+        users=None,
+        n_producers: int | None = None,
+        rule: str | None = None,
+        temperature: float | None = None,
+        utility: str | None = None,
+        k: int | None = None,
+        game: EngagementGame | None = None,
+        action_type: str = "simplex",
+        observation: str = "aggregate",
+        observe_id: bool = False,
+        revision: str = "simultaneous",
+        terminate_at_equilibrium: bool = False,
+        max_cycles: int = 500,
+        init: str = "basis",
+        reward_scale: str = "per_user",
+        tol: float = 1e-9,
+        info_regrets: bool = True,
+        info_deviations: bool = False,
+        deviations: str | None = None,
+        utility_cache: str | None = None,
+        dtype=np.float64,
+    ) -> EnvParams:
+        """Validate the env's keyword arguments (the single env's page lists them)."""
+        game = make_game(users, n_producers, rule, temperature, utility, k, game, utility_cache)
+        action_type = _checks.check_choice(action_type, "action_type", ACTION_TYPES)
+        info_regrets = _checks.check_bool(info_regrets, "info_regrets")
+        terminate = _checks.check_bool(terminate_at_equilibrium, "terminate_at_equilibrium")
+        if terminate and not info_regrets:
+            raise ValueError("terminate_at_equilibrium=True needs info_regrets=True")
+        if deviations is None and action_type == "discrete":
+            deviations = "basis"  # the producers can only play basis vectors
+        reward_scale = _checks.check_choice(reward_scale, "reward_scale", REWARD_SCALES)
+        observation = _checks.check_choice(observation, "observation", OBSERVATIONS)
+        observe_id = _checks.check_bool(observe_id, "observe_id")
+        per_user = reward_scale == "per_user"
+        layout = ObservationLayout(
+            game.n_producers,
+            game.dim,
+            observation,
+            observe_id,
+            1.0 / game.n_users if per_user else 1.0,
+            1.0 if per_user else float(game.n_users),
         )
-        if strict:
-            raise ValueError(message)
-    if "assignment" in options and "profile" in options:
-        raise ValueError("options may hold 'assignment' or 'profile', not both")
-    return dict(options)
-
-
-def check_seed(seed, name: str = "seed"):
-    """None or a non-negative integer (bools, floats and strings refused)."""
-    if seed is None:
-        return None
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(
-            f"{name} must be None or an integer >= 0, got {type(seed).__name__} {seed!r}"
+        return cls(
+            game=game,
+            action_type=action_type,
+            observation=observation,
+            observe_id=observe_id,
+            revision=_checks.check_choice(revision, "revision", REVISIONS),
+            terminate_at_equilibrium=terminate,
+            max_cycles=_checks.check_int(max_cycles, "max_cycles", minimum=1),
+            init=_checks.check_choice(init, "init", INITS),
+            reward_scale=reward_scale,
+            tol=_checks.check_tol(tol),
+            info_regrets=info_regrets,
+            info_deviations=_checks.check_bool(info_deviations, "info_deviations"),
+            deviations=game.check_deviations(deviations),
+            dtype=check_dtype(dtype),
+            layout=layout,
         )
-    if seed < 0:
-        raise ValueError(f"{name} must be an integer >= 0, got {seed}")
-    return int(seed)
 
 
-def real_actions(actions, what: str = "actions") -> np.ndarray:
-    """``actions`` as float64, refusing complex numbers (NumPy would drop the imaginary part
-    with only a warning) and non-numeric input."""
-    if np.iscomplexobj(actions):
-        raise TypeError(f"{what} must be real numbers, got complex values")
+def check_dtype(dtype) -> np.dtype:
     try:
-        return np.asarray(actions, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{what} must be a numeric array, got {type(actions).__name__}") from None
+        known = np.dtype(dtype) in [np.dtype(t) for t in DTYPES]
+    except TypeError:
+        known = False
+    if not known:
+        raise ValueError(f"dtype must be np.float64 or np.float32, got {dtype!r}")
+    return np.dtype(dtype)
+
+
+def make_game(users, n_producers, rule, temperature, utility, k, game, utility_cache=None):
+    """The env's game: a given one (and no game parameters), or one built from ``users``."""
+    params = {
+        "n_producers": n_producers,
+        "rule": rule,
+        "temperature": temperature,
+        "utility": utility,
+        "k": k,
+        "utility_cache": utility_cache,
+    }
+    if game is not None:
+        if not isinstance(game, EngagementGame):
+            raise TypeError(f"game must be an EngagementGame, got {type(game).__name__}")
+        if users is not None:
+            raise ValueError("pass either game or users (with the game's parameters), not both")
+        given = [name for name, value in params.items() if value is not None]
+        if given:
+            raise ValueError(
+                f"game is given, so {', '.join(given)} would be ignored: pass the game's "
+                "parameters to EngagementGame, or users and parameters without game"
+            )
+        return game
+    if users is None:
+        users = synthetic_users("uniform", n_users=1000, dim=5, seed=0)
+    chosen = {name: GAME_DEFAULTS.get(name) if v is None else v for name, v in params.items()}
+    if chosen["utility_cache"] is None:
+        chosen["utility_cache"] = "auto"
+    return EngagementGame(users, **chosen)
+
+
+# ---------------------------------------------------------------------- state
+@dataclass
+class EnvState:
+    """The state of ``B`` games: arrays with a leading game axis."""
+
+    #: (B, n, dim) every producer's content.
+    profile: np.ndarray
+    #: (B, n) every producer's feature while every producer of every game plays a basis
+    #: vector (the count-vector path), else None.
+    assignment: np.ndarray | None
+    #: (B,) steps since each game's start.
+    steps: np.ndarray
+    #: (B, 2) uint32: each game's revision stream words (:mod:`recsys_eq_env.streams`).
+    words: np.ndarray
+    #: (B, n) utilities at the current profile.
+    utilities: np.ndarray
+    #: (B, dim) producers per feature (of each producer's peak feature).
+    counts: np.ndarray
+    #: (B, n) regrets, (B,) whether somebody strictly improves (with ``info_regrets``).
+    regrets: np.ndarray
+    improvable: np.ndarray
+    #: (B, n, dim) every producer's utility at every basis vector (``info_deviations``).
+    table: np.ndarray | None = None
+
+    @classmethod
+    def empty(cls, params: EnvParams, num_envs: int) -> EnvState:
+        n, dim = params.n_producers, params.dim
+        return cls(
+            profile=np.zeros((num_envs, n, dim)),
+            assignment=None,
+            steps=np.zeros(num_envs, dtype=np.int64),
+            words=np.zeros((num_envs, 2), dtype=np.uint32),
+            utilities=np.zeros((num_envs, n)),
+            counts=np.zeros((num_envs, dim), dtype=np.int64),
+            regrets=np.zeros((num_envs, n)),
+            improvable=np.ones(num_envs, dtype=bool),
+            table=np.zeros((num_envs, n, dim)) if params.info_deviations else None,
+        )
+
+
+def count_features(features: np.ndarray, dim: int) -> np.ndarray:
+    """(B, dim) producers per feature of (B, n) feature indices: one bincount."""
+    b = features.shape[0]
+    offsets = features + dim * np.arange(b)[:, None]
+    return np.bincount(offsets.ravel(), minlength=b * dim).reshape(b, dim)
+
+
+def _sync_assignment(state: EnvState) -> None:
+    b, n, dim = state.profile.shape
+    features = basis_assignment(state.profile.reshape(-1, dim))
+    state.assignment = None if features is None else features.reshape(b, n)
+
+
+# ---------------------------------------------------------------------- starts
+def check_start_options(params: EnvParams, options: dict, num_envs: int) -> dict:
+    """``options["assignment"]`` (num_envs, n) or ``options["profile"]`` (num_envs, n, dim),
+    validated (the single env passes them with a game axis of 1)."""
+    n, dim = params.n_producers, params.dim
+    out = {}
+    if "profile" in options:
+        profiles = np.asarray(options["profile"], dtype=np.float64)
+        if profiles.shape != (num_envs, n, dim):
+            raise ValueError(f"options['profile'] must have shape {(num_envs, n, dim)}")
+        out["profile"] = np.array([params.game.check_profile(p) for p in profiles])
+    if "assignment" in options:
+        chosen = np.asarray(options["assignment"])
+        if chosen.shape != (num_envs, n) or not np.issubdtype(chosen.dtype, np.integer):
+            shape = (num_envs, n) if num_envs > 1 else (n,)
+            raise ValueError(f"options['assignment'] must be integers of shape {shape}")
+        if chosen.min() < 0 or chosen.max() >= dim:
+            raise ValueError(f"options['assignment'] must hold features in 0..{dim - 1}")
+        out["assignment"] = chosen.astype(np.int64)
+    return out
+
+
+def initial(params: EnvParams, state: EnvState, games: np.ndarray, rngs, starts: dict) -> None:
+    """Start the ``games`` (bool (B,)): their profiles from ``starts`` (validated by
+    :func:`check_start_options`) or drawn from their Generators ``rngs[b]`` (every producer on
+    a uniformly random feature, or a uniformly random simplex point), then their revision
+    stream words from the same Generator, steps 0, and :func:`evaluate`."""
+    n, dim = params.n_producers, params.dim
+    for b in np.flatnonzero(games):
+        if "profile" in starts:
+            state.profile[b] = starts["profile"][b]
+        else:
+            if "assignment" in starts:
+                assignment = starts["assignment"][b]
+            elif params.init == "basis":
+                assignment = initial_assignment(rngs[b], n, dim)
+            else:
+                assignment = None
+                state.profile[b] = rngs[b].dirichlet(np.ones(dim), size=n)
+            if assignment is not None:
+                state.profile[b] = 0.0
+                state.profile[b, np.arange(n), assignment] = 1.0
+        state.words[b] = stream_words(rngs[b])
+    _sync_assignment(state)
+    state.steps[games] = 0
+    evaluate(params, state, games)
 
 
 # ---------------------------------------------------------------------- actions
-def action_space(action_type: str, dim: int) -> gymnasium.spaces.Space:
-    """One producer's action space."""
-    if action_type == "simplex":
-        return gymnasium.spaces.Box(0.0, 1.0, (dim,), dtype=np.float32)
-    if action_type == "signed":
-        return gymnasium.spaces.Box(-1.0, 1.0, (dim,), dtype=np.float32)
-    return gymnasium.spaces.Discrete(dim)
+def check_actions(params: EnvParams, actions, num_envs: int, where=None) -> np.ndarray:
+    """The batch's actions validated: (B, n) integer features (``discrete``) or (B, n, dim)
+    finite reals (``simplex`` non-negative); a TypeError or ValueError naming the first bad
+    entry (``where(b, i)``, default "producer i of game b") otherwise."""
+    n, dim = params.n_producers, params.dim
+    b = num_envs
+    where = where or (lambda game, producer: f"producer {producer} of game {game}")
+    if params.action_type == "discrete":
+        arr = np.asarray(actions)
+        if arr.shape != (b, n):
+            raise ValueError(
+                f"actions must have shape (num_envs, n_producers) = {(b, n)}, got {arr.shape}"
+            )
+        if not np.issubdtype(arr.dtype, np.integer):
+            raise TypeError(f"actions must be integer feature indices, got dtype {arr.dtype}")
+        if arr.size and (arr.min() < 0 or arr.max() >= dim):
+            game, producer = np.argwhere((arr < 0) | (arr >= dim))[0]
+            raise ValueError(
+                f"actions must be in 0..{dim - 1}, got {int(arr[game, producer])} for "
+                f"{where(game, producer)}"
+            )
+        return arr.astype(np.int64, copy=False)
+    arr = real_actions(actions)
+    if arr.shape != (b, n, dim):
+        raise ValueError(
+            f"actions must have shape (num_envs, n_producers, dim) = {(b, n, dim)}, "
+            f"got {arr.shape}"
+        )
+    finite = np.isfinite(arr)
+    if not finite.all():
+        game, producer = np.argwhere(~finite.all(axis=2))[0]
+        raise ValueError(f"actions contain NaN or inf ({where(game, producer)})")
+    if params.action_type == "simplex" and (arr < 0).any():
+        game, producer = np.argwhere((arr < 0).any(axis=2))[0]
+        raise ValueError(f"actions have negative entries ({where(game, producer)})")
+    return arr
 
 
-def requested_content(actions: np.ndarray, action_type: str, dim: int):
-    """(content, wants): what each producer asks for, from validated actions.
+# ---------------------------------------------------------------------- transition
+def transition(params: EnvParams, state: EnvState, actions, active, given=None) -> np.ndarray:
+    """Apply the active games' requests under the revision rule; (B, n) which applied.
 
-    ``actions`` is (..., n) integer features (``discrete``) or (..., n, dim) finite reals;
-    returns content (..., n, dim) float64 on the simplex (rows where ``wants`` is False are
-    undefined) and ``wants`` (..., n) bool.
+    ``given`` (B, n) marks the producers that acted (the single env's missing agents keep
+    their content; default all). Only requests that differ from the current content can
+    apply (:func:`differing_requests`); under ``"one"`` the first requester of each game's
+    permutation for this step (:func:`recsys_eq_env.streams.first_requesters`). The active
+    games' steps advance by one.
     """
-    if action_type == "discrete":
-        content = np.zeros((*actions.shape, dim))
-        np.put_along_axis(content, actions[..., None], 1.0, axis=-1)
-        return content, np.ones(actions.shape, dtype=bool)
-    values = np.asarray(actions, dtype=np.float64)
-    if action_type == "signed":
-        values = (np.clip(values, -1.0, 1.0) + 1.0) / 2.0
-    peak = values.max(axis=-1, keepdims=True)
-    wants = peak[..., 0] > 0
-    # Overflow-safe normalisation: divide by the largest entry first ([1e308] * d works).
-    content = np.divide(values, peak, out=np.zeros_like(values), where=peak > 0)
-    content /= np.where(wants, content.sum(axis=-1), 1.0)[..., None]
-    return content, wants
-
-
-def action_for(content, action_type: str, dim: int | None = None):
-    """The action that asks for ``content`` (a point of the simplex) under ``action_type``.
-
-    ``discrete``: the feature index (``content`` must be a basis vector); ``simplex``: the
-    content itself; ``signed``: ``2 c / max(c) - 1``, which :func:`requested_content` maps back
-    to ``c``. ``content=None`` asks to keep the current content (all zeros for ``simplex``,
-    all -1 for ``signed``; ``dim`` gives the length).
-    """
-    if action_type == "discrete":
-        if content is None:
-            raise ValueError("content is required for discrete actions (name the feature)")
-        return int(np.argmax(content))
-    if content is None:
-        return np.full(dim, 0.0 if action_type == "simplex" else -1.0, dtype=np.float32)
-    content = np.asarray(content, dtype=np.float64)
-    if action_type == "simplex":
-        return content.astype(np.float32)
-    return (2.0 * content / content.max() - 1.0).astype(np.float32)
-
-
-# ---------------------------------------------------------------------- revision
-def differing_requests(profile, content, wants):
-    """(..., n) which requests differ from the producer's content (max-norm above
-    :data:`STAY_TOL`): only these can apply."""
-    return wants & (np.abs(content - profile).max(axis=-1) > STAY_TOL)
-
-
-def revise(differs, revision: str, rng: np.random.Generator):
-    """(n,) which of one game's differing requests apply: all (``"simultaneous"``) or the
-    first requester in ``rng.permutation(n)`` (``"one"``, drawn every step, also when nobody
-    asks to move, exactly as :func:`recsys_eq_env.best_response_dynamics` draws its order)."""
-    if revision == "simultaneous":
-        return differs.copy()
-    moved = np.zeros_like(differs)
-    order = rng.permutation(differs.shape[0])
-    first = np.flatnonzero(differs[order])
-    if first.size:
-        moved[order[first[0]]] = True
+    active = np.asarray(active, dtype=bool)
+    if given is None:
+        given = np.ones(state.utilities.shape, dtype=bool)
+    wanted = given & active[:, None]
+    if state.assignment is not None and params.action_type == "discrete":
+        differs = wanted & (actions != state.assignment)
+        moved = _revise(params, state, differs)
+        rows, producers = np.nonzero(moved)
+        state.assignment[rows, producers] = actions[rows, producers]
+        state.profile[rows, producers] = 0.0
+        state.profile[rows, producers, state.assignment[rows, producers]] = 1.0
+    else:
+        content, wants = requested_content(actions, params.action_type, params.dim)
+        differs = differing_requests(state.profile, content, wants & wanted)
+        moved = _revise(params, state, differs)
+        state.profile[moved] = content[moved]
+        _sync_assignment(state)
+    state.steps[active] += 1
     return moved
 
 
-def apply_requests(profile, content, wants, revision: str, rng: np.random.Generator):
-    """(new profile, moved) of one game: which requests apply under the revision rule
-    (:func:`differing_requests`, then :func:`revise`)."""
-    moved = revise(differing_requests(profile, content, wants), revision, rng)
-    if not moved.any():
-        return profile, moved
-    new = profile.copy()
-    new[moved] = content[moved]
-    return new, moved
-
-
-def apply_assignment_requests(assignment, requested, revision: str, rng: np.random.Generator):
-    """(new assignment, moved) of one game whose producers all sit on basis vectors and ask for
-    basis vectors (feature indices): :func:`apply_requests` on the count-vector path."""
-    moved = revise(requested != assignment, revision, rng)
-    if not moved.any():
-        return assignment, moved
-    return np.where(moved, requested, assignment), moved
+def _revise(params, state, differs):
+    if params.revision == "simultaneous":
+        return differs
+    return first_requesters(differs, state.words, state.steps)
 
 
 # ---------------------------------------------------------------------- evaluation
-class ProfileAnalysis(NamedTuple):
-    """What an env reports of one game's profile beyond its rewards."""
-
-    #: (n,) every producer's utility.
-    utilities: np.ndarray
-    #: (n,) every producer's regret (None where not asked on a mixed profile).
-    regrets: np.ndarray | None
-    #: Whether some producer strictly improves by a deviation (None with ``regrets``).
-    improvable: bool | None
-    #: (n, dim) every producer's utility at every basis vector, when asked.
-    table: np.ndarray | None
-
-
-def analyse_profile(
-    game, profile, assignment, tol: float, deviations: str, regrets: bool, table: bool
-) -> ProfileAnalysis:
-    """Utilities with regrets and/or the deviation table of one game's profile.
-
-    ``assignment`` is every producer's feature when all play basis vectors (the count-vector
-    path: one analysis of the count vector, which gives the regrets anyway) or None (the
-    mixed path: one score matrix for the utilities and every basis deviation; regrets over
-    ``deviations``, MODEL.md section 3, only when ``regrets``). Call it when regrets or the
-    table are wanted: rewards alone take one cheaper pass over the users.
-    """
-    if assignment is not None:
-        counts = np.bincount(assignment, minlength=game.dim)
-        result = game._analysis(counts, tol, deviations)
-        return ProfileAnalysis(
-            result.utilities[assignment],
-            result.regrets[assignment],
-            bool(result.improving.any()),
-            game._count_table(counts)[assignment] if table else None,
-        )
-    utilities, full = game._utilities_and_deviations(profile)
-    if not regrets:
-        return ProfileAnalysis(utilities, None, None, full if table else None)
-    if deviations == "simplex":
-        best = game._best_responses(profile, "simplex").value
+def evaluate(params: EnvParams, state: EnvState, games) -> None:
+    """Utilities of the ``games`` (bool (B,)), their producers per feature, and their regrets,
+    equilibrium flags and deviation tables where asked (MODEL.md section 3's rule, over
+    ``params.deviations``). Producers are counted once."""
+    idx = np.flatnonzero(games)
+    if idx.size == 0:
+        return
+    if state.assignment is not None:
+        _evaluate_counts(params, state, idx)
     else:
-        best = full.max(axis=1)
-    return ProfileAnalysis(
-        utilities,
-        np.maximum(best - utilities, 0.0),
-        bool(strictly_improves(best, utilities, tol).any()),
-        full if table else None,
-    )
+        for b in idx:
+            _evaluate_mixed(params, state, b)
 
 
-# ---------------------------------------------------------------------- observations
-@dataclass(frozen=True)
-class ObservationLayout:
-    """What a producer observes, as one float32 vector, and how to read it back.
+def _evaluate_counts(params, state, idx):
+    game, dim = params.game, params.dim
+    assignment = state.assignment[idx]
+    counts = count_features(assignment, dim)
+    state.counts[idx] = counts
+    if not (params.info_regrets or params.info_deviations):  # rewards alone: U(c) only
+        per_feature = game.batch_count_utilities(counts, params.dtype)
+        state.utilities[idx] = np.take_along_axis(per_feature, assignment, axis=1)
+        return
+    if params.deviations == "simplex" and not continuous.vertex_is_optimal(game):
+        for row, b in enumerate(idx):  # continuous best responses: game by game
+            result = game.analyse_counts(counts[row], params.tol, "simplex")
+            state.utilities[b] = result.utilities[assignment[row]]
+            state.regrets[b] = result.regrets[assignment[row]]
+            state.improvable[b] = bool(result.improving.any())
+            if state.table is not None:
+                state.table[b] = game.deviation_table(counts[row])[assignment[row]]
+        return
+    tables = game.batch_deviation_tables(counts)  # (m, dim, dim), rows of occupied features
+    diagonal = np.einsum("kaa->ka", tables)  # U(c)[a]: what a producer on a earns now
+    best = tables.max(axis=2)
+    occupied = counts > 0
+    improving = occupied & strictly_improves(best, diagonal, params.tol)
+    state.utilities[idx] = np.take_along_axis(diagonal, assignment, axis=1)
+    state.regrets[idx] = np.take_along_axis(np.maximum(best - diagonal, 0.0), assignment, axis=1)
+    state.improvable[idx] = improving.any(axis=1)
+    if state.table is not None:
+        state.table[idx] = np.take_along_axis(tables, assignment[:, :, None], axis=1)
 
-    ========================  =================================  ===============================
-    slice                     ``observation="aggregate"``        ``observation="full"``
-    ========================  =================================  ===============================
-    ``[0, dim)``              own content                        own content
-    next                      others' content mass per feature   the profile, row by row (n*dim)
-    next (1 value)            own reward (utility x scale)       same
-    last n (``observe_id``)   one-hot producer index             same
-    ========================  =================================  ===============================
-    """
 
-    n_producers: int
-    dim: int
-    observation: str = "aggregate"
-    observe_id: bool = False
-    #: Multiplies a utility into a reward (1 / n_users for ``per_user``).
-    reward_scale: float = 1.0
-    #: Upper bound of a reward.
-    reward_high: float = 1.0
-
-    @property
-    def middle(self) -> int:
-        return self.dim if self.observation == "aggregate" else self.n_producers * self.dim
-
-    @property
-    def size(self) -> int:
-        return self.dim + self.middle + 1 + (self.n_producers if self.observe_id else 0)
-
-    def space(self) -> gymnasium.spaces.Box:
-        n, dim = self.n_producers, self.dim
-        middle = (
-            [float(max(n - 1, 1))] * dim if self.observation == "aggregate" else [1.0] * (n * dim)
-        )
-        high = np.array(
-            [1.0] * dim + middle + [self.reward_high] + ([1.0] * n if self.observe_id else []),
-            dtype=np.float32,
-        )
-        return gymnasium.spaces.Box(0.0, high, dtype=np.float32)
-
-    def observe(self, profile, utilities, counts=None) -> np.ndarray:
-        """(..., n, size) float32 observations of every producer.
-
-        ``profile`` (..., n, dim) and ``utilities`` (..., n); ``counts`` (..., dim), the
-        producers per feature of basis-vector profiles, saves a sum (same numbers).
-        """
-        n, dim = self.n_producers, self.dim
-        batch = profile.shape[:-2]
-        out = np.empty((*batch, n, self.size), dtype=np.float32)
-        out[..., :dim] = profile
-        if self.observation == "aggregate":
-            total = profile.sum(axis=-2) if counts is None else counts
-            # Clip the float rounding of (total - own) so observations stay in their space.
-            out[..., dim : 2 * dim] = np.clip(total[..., None, :] - profile, 0.0, None)
+def _evaluate_mixed(params, state, b):
+    game = params.game
+    profile = state.profile[b]
+    state.counts[b] = np.bincount(profile.argmax(axis=1), minlength=params.dim)
+    if not (params.info_regrets or params.info_deviations):
+        state.utilities[b] = game.mixed_utilities(profile, params.dtype)
+        return
+    utilities, full = game.utilities_and_deviations(profile)
+    state.utilities[b] = utilities
+    if state.table is not None:
+        state.table[b] = full
+    if params.info_regrets:
+        if params.deviations == "simplex":
+            best = game.best_responses(profile, "simplex").value
         else:
-            out[..., dim : dim + n * dim] = profile.reshape(*batch, 1, n * dim)
-        out[..., dim + self.middle] = utilities * self.reward_scale
-        if self.observe_id:
-            out[..., dim + self.middle + 1 :] = np.eye(n, dtype=np.float32)
-        return out
-
-    def parse(self, observation):
-        """(own content, others, reward): the parts of one producer's observation.
-
-        ``others`` is the others' content mass per feature (``aggregate``) or the whole
-        profile (``full``, shape (n, dim)). Observations with or without the trailing one-hot
-        id are accepted; another length raises a ValueError.
-        """
-        obs = np.asarray(observation, dtype=np.float64)
-        base = self.dim + self.middle + 1
-        if obs.ndim != 1 or obs.shape[0] not in (base, base + self.n_producers):
-            raise ValueError(
-                f"observation must be a vector of length {base} (or {base + self.n_producers} "
-                f"with producer ids) for this game, got shape {obs.shape}"
-            )
-        dim = self.dim
-        own = obs[:dim]
-        middle = obs[dim : dim + self.middle]
-        if self.observation == "full":
-            middle = middle.reshape(self.n_producers, dim)
-        return own, middle, float(obs[dim + self.middle])
+            best = full.max(axis=1)
+        state.regrets[b] = np.maximum(best - utilities, 0.0)
+        state.improvable[b] = bool(strictly_improves(best, utilities, params.tol).any())
 
 
-# ---------------------------------------------------------------------- episode end
-def episode_end(steps, max_cycles: int, improvable, terminate_at_equilibrium: bool):
-    """(terminated, truncated): an equilibrium reached (when asked), or the step budget used."""
-    terminated = np.logical_and(terminate_at_equilibrium, np.logical_not(improvable))
-    truncated = np.asarray(steps) >= max_cycles
+# ---------------------------------------------------------------------- outputs
+def observe(params: EnvParams, state: EnvState) -> np.ndarray:
+    """(B, n, size) float32 observations (:class:`ObservationLayout`)."""
+    counts = state.counts if state.assignment is not None else None
+    return params.layout.observe(state.profile, state.utilities, counts)
+
+
+def rewards(params: EnvParams, state: EnvState) -> np.ndarray:
+    """(B, n) rewards: utilities times the reward scale."""
+    return state.utilities * params.layout.reward_scale
+
+
+def infos(params: EnvParams, state: EnvState, moved) -> dict:
+    """The batch's infos as arrays: ``utility`` (B, n), ``counts`` (B, dim), ``moved``
+    (B, n); ``regret`` (B, n) and ``nash_conv`` (B,) with regrets; ``deviation_rewards``
+    (B, n, dim) with deviations; ``action_mask`` (B, n, dim), all ones: every basis vector is
+    always allowed (JaxMARL's ``get_avail_actions``, PettingZoo's and sb3-contrib's masks)."""
+    out = {
+        "utility": state.utilities.copy(),
+        "counts": state.counts.copy(),
+        "moved": moved,
+    }
+    if params.info_regrets:
+        out["regret"] = state.regrets.copy()
+        out["nash_conv"] = state.regrets.sum(axis=1)
+    if params.info_deviations:
+        out["deviation_rewards"] = state.table * params.layout.reward_scale
+    return out
+
+
+def action_masks(params: EnvParams, num_envs: int) -> np.ndarray:
+    """(B, n, dim) int8 ones: every feature is a legal action at every step."""
+    return np.ones((num_envs, params.n_producers, params.dim), dtype=np.int8)
+
+
+def episode_end(params: EnvParams, state: EnvState, active):
+    """(terminated, truncated) (B,): an equilibrium reached (when asked), or ``max_cycles``
+    steps taken; only active games end."""
+    active = np.asarray(active, dtype=bool)
+    terminated = params.terminate_at_equilibrium & ~state.improvable & active
+    truncated = (state.steps >= params.max_cycles) & active
     return terminated, truncated

@@ -19,6 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _checks, continuous, serving
+from . import utility_cache as utility_cache_module
 from .counts import CountOracle, best_move, strictly_improves
 
 #: Tables and analyses kept per game (an env step and its agents look at the same counts).
@@ -84,6 +85,13 @@ class EngagementGame:
         ``"float64"`` (default) or ``"float32"`` for the count-vector engine (basis-vector
         profiles, the dynamics): half the memory and about half the time on very large
         populations, utilities accurate to about 1e-6 relative (use ``tol >= 1e-5``).
+    utility_cache:
+        How basis-profile utilities are remembered (:mod:`recsys_eq_env.utility_cache`):
+        ``"auto"`` (default: a table of every count vector where it is small and cheap to
+        fill, else none), ``"table"``, ``"lazy"`` (the count vectors met so far) or ``"off"``.
+        Every basis-profile quantity (utilities, deviation rows and tables, regrets,
+        ``nash_conv``, the dynamics' rows) comes from the same function, so agents, envs and
+        the dynamics see the same numbers whatever the mode.
     """
 
     def __init__(
@@ -95,6 +103,7 @@ class EngagementGame:
         utility: str = "engagement",
         k: int | None = None,
         precision: str = "float64",
+        utility_cache: str = "auto",
     ):
         self.users = _checks.as_users(users)
         self.n_producers = _checks.check_int(n_producers, "n_producers", minimum=1)
@@ -102,8 +111,15 @@ class EngagementGame:
         self.temperature = _checks.check_temperature(temperature)
         self.utility = _checks.check_choice(utility, "utility", _checks.UTILITIES)
         self.precision = _checks.check_choice(precision, "precision", ("float64", "float32"))
+        mode = _checks.check_choice(utility_cache, "utility_cache", utility_cache_module.MODES)
         self.n_users, self.dim = self.users.shape
+        self.utility_cache = utility_cache_module.choose(
+            mode, self.n_producers, self.dim, self.n_users
+        )
+        if self.utility_cache == "table":  # refused up front where it cannot be built
+            utility_cache_module.check_table(self.n_producers, self.dim)
         self._oracle: CountOracle | None = None
+        self._cache: utility_cache_module.UtilityCache | None = None
         self._setup_shared_state()
 
     def _setup_shared_state(self):
@@ -111,7 +127,7 @@ class EngagementGame:
         # workers): scratch buffers are per thread, the result cache is shared under a lock.
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._cache: dict[tuple, object] = {}
+        self._results: dict[tuple, object] = {}
         self._users_feature_major: np.ndarray | None = None
 
     def __repr__(self) -> str:
@@ -124,7 +140,7 @@ class EngagementGame:
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        for name in ("_oracle", "_local", "_lock", "_cache", "_users_feature_major"):
+        for name in ("_oracle", "_local", "_lock", "_results", "_users_feature_major", "_cache"):
             # rebuilt on demand: keeps pickles small
             state.pop(name)
         return state
@@ -132,6 +148,7 @@ class EngagementGame:
     def __setstate__(self, state):
         self.__dict__.update(state)
         self._oracle = None
+        self._cache = None
         self._setup_shared_state()
 
     # ------------------------------------------------------------------ deviations
@@ -191,7 +208,7 @@ class EngagementGame:
         assignment = basis_assignment(S)
         if assignment is not None:
             counts = np.bincount(assignment, minlength=self.dim)
-            return self.oracle.utilities(counts)[assignment]
+            return self.count_utilities_of(counts)[assignment]
         if self.rule in ("softmax", "linear"):
             users_t, *work = self._workspace()
             return serving.smooth_producer_utilities(
@@ -212,7 +229,7 @@ class EngagementGame:
         assignment = basis_assignment(S)
         if assignment is not None:
             counts = np.bincount(assignment, minlength=self.dim)
-            return self.oracle.row(counts, int(assignment[i]))
+            return self.deviation_row(counts, int(assignment[i]))
         scores = serving.score_matrix(self.users, S)
         others = np.delete(scores, i, axis=1)
         return self.utilities_against(others, np.ones(others.shape[1]))
@@ -362,6 +379,37 @@ class EngagementGame:
         """(n_producers, dim) utility of every producer at every basis vector (mixed S)."""
         return self._utilities_and_deviations(S)[1]
 
+    def utilities_and_deviations(self, profile) -> tuple[np.ndarray, np.ndarray]:
+        """((n,) utilities, (n, dim) utility of every producer at every basis vector, the
+        others fixed) of any profile, from one score matrix where the rule allows (an env step
+        with regrets needs both)."""
+        S = self.check_profile(profile)
+        assignment = basis_assignment(S)
+        if assignment is not None:
+            counts = np.bincount(assignment, minlength=self.dim)
+            table = self._count_table(counts)
+            return np.diagonal(table)[assignment].copy(), table[assignment]
+        return self._utilities_and_deviations(S)
+
+    def mixed_utilities(self, profile, dtype=np.float64) -> np.ndarray:
+        """(n,) utilities of a validated profile in ``dtype`` for the softmax and linear fast
+        path (float32 halves its memory traffic; about 1e-6 relative error), else float64."""
+        if np.dtype(dtype) == np.float64 or self.rule not in ("softmax", "linear"):
+            return self._producer_utilities(profile)
+        work = getattr(self._local, "work32", None)
+        if work is None:
+            users_t = np.ascontiguousarray(self.users.T, np.float32)
+            shape = (self.n_producers, self.n_users)
+            work = self._local.work32 = (
+                users_t,
+                np.empty(shape, np.float32),
+                np.empty(shape, np.float32),
+            )
+        return serving.smooth_producer_utilities(
+            work[0], profile.astype(np.float32), self.rule, self.temperature, self.utility,
+            work[1:],
+        ).astype(np.float64)  # fmt: skip
+
     def _utilities_and_deviations(self, S) -> tuple[np.ndarray, np.ndarray]:
         """(utilities (n,), basis deviation table (n, dim)) of a validated profile, sharing one
         score matrix where the rule allows (an env step with regrets needs both)."""
@@ -382,6 +430,60 @@ class EngagementGame:
 
     # ------------------------------------------------------------------ count vectors
     @property
+    def cache(self) -> utility_cache_module.UtilityCache | None:
+        """The count-vector utility cache (None with ``utility_cache="off"``), built on first
+        use and shared by every env and thread on this game."""
+        if self.utility_cache == "off":
+            return None
+        if self._cache is None:
+            oracle = self.oracle  # takes the lock itself: outside ours
+            with self._lock:
+                if self._cache is None:
+                    self._cache = utility_cache_module.UtilityCache(
+                        oracle, self.n_producers, self.dim, self.utility_cache
+                    )
+        return self._cache
+
+    def count_utilities_of(self, counts: np.ndarray) -> np.ndarray:
+        """(dim,) ``U(c)`` of validated counts: from the cache, else the oracle."""
+        cache = self.cache
+        if cache is None:
+            return self.oracle.utilities(counts)
+        return cache.utilities(counts[None])[0]
+
+    def batch_count_utilities(self, counts, dtype=np.float64) -> np.ndarray:
+        """(m, dim) ``U`` of (m, dim) count vectors of this game (trusted: the envs' hot path):
+        gathered from the cache, else the batched kernel in ``dtype``."""
+        cache = self.cache
+        if cache is None:
+            return self.oracle.batch_utilities(counts, dtype)
+        return cache.utilities(counts)
+
+    def deviation_row(self, counts: np.ndarray, a: int) -> np.ndarray:
+        """(dim,) utility of a producer on feature ``a`` after moving to each feature (validated
+        counts with ``counts[a] >= 1``): the one function the dynamics, the agents and the envs
+        read basis deviations from."""
+        cache = self.cache
+        if cache is None:
+            return self.oracle.row(counts, a)
+        return cache.row(counts, a)
+
+    def batch_deviation_tables(self, counts) -> np.ndarray:
+        """(m, dim, dim) :meth:`deviation_table` of (m, dim) trusted count vectors."""
+        cache = self.cache
+        if cache is None:
+            return np.array([self._table(np.asarray(c)) for c in counts]).reshape(
+                len(counts), self.dim, self.dim
+            )
+        return cache.deviation_tables(counts)
+
+    def _table(self, counts: np.ndarray) -> np.ndarray:
+        cache = self.cache
+        if cache is None:
+            return self.oracle.table(counts)
+        return cache.deviation_tables(counts[None])[0]
+
+    @property
     def oracle(self) -> CountOracle:
         """The count-vector engine (built on first use, O(n_users * dim))."""
         if self._oracle is None:
@@ -399,7 +501,7 @@ class EngagementGame:
 
     def _count_table(self, counts) -> np.ndarray:
         """:meth:`deviation_table` of validated counts."""
-        return self._cached(("table", counts.tobytes()), lambda: self.oracle.table(counts))
+        return self._cached(("table", counts.tobytes()), lambda: self._table(counts))
 
     def deviation_table(self, counts) -> np.ndarray:
         """(dim, dim): row ``a`` is :meth:`deviation_utilities` of a producer on feature ``a``.
@@ -415,7 +517,7 @@ class EngagementGame:
         if isinstance(counts, np.ndarray) and counts.dtype == np.int64 and counts.ndim == 1:
             # A hit means these exact bytes were validated when the entry was made.
             key = ("analysis", counts.tobytes(), float(tol), deviations)
-            hit = self._cache.get(key)
+            hit = self._results.get(key)
             if hit is not None:
                 return hit
         counts = _checks.as_counts(counts, self.n_producers, self.dim)
@@ -472,21 +574,21 @@ class EngagementGame:
     def _cached(self, key, compute):
         """Small FIFO cache of results keyed by count vector (read-only arrays), shared by
         threads: computed outside the lock, stored and evicted under it."""
-        value = self._cache.get(key)
+        value = self._results.get(key)
         if value is None:
             value = compute()
             if isinstance(value, np.ndarray):
                 value.setflags(write=False)
             with self._lock:
-                while len(self._cache) >= CACHE_SIZE:
-                    del self._cache[next(iter(self._cache))]
-                self._cache[key] = value
+                while len(self._results) >= CACHE_SIZE:
+                    del self._results[next(iter(self._results))]
+                self._results[key] = value
         return value
 
     def count_utilities(self, counts) -> np.ndarray:
         """(dim,) utility of a producer on each feature; 0 where no producer sits."""
         counts = _checks.as_counts(counts, self.n_producers, self.dim)
-        return self.oracle.utilities(counts)
+        return self.count_utilities_of(counts)
 
     def count_regrets(self, counts, deviations=None) -> np.ndarray:
         """(dim,) best gain of a producer on each feature by a deviation; 0 where none sits."""

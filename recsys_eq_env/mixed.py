@@ -56,7 +56,7 @@ SAME = 1e-7
 
 
 def _utilities(game: EngagementGame, counts: np.ndarray) -> np.ndarray:
-    return game.oracle.batch_utilities(counts, np.float64)
+    return game.batch_count_utilities(counts, np.float64)
 
 
 def _log_multinomial(counts: np.ndarray, shares: np.ndarray, total: int) -> np.ndarray:

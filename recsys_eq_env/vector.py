@@ -10,35 +10,25 @@ actions         (B, n) integers (``discrete``) or (B, n, dim) reals
 rewards         (B, n) float64
 terminated      (B,) bool; truncated (B,) bool: episodes end per game
 infos           a dict of arrays: ``utility`` (B, n), ``counts`` (B, dim), ``moved``
-                (B, n), and with regrets on ``regret`` (B, n) and ``nash_conv`` (B,); with
-                ``info_deviations=True`` ``deviation_rewards`` (B, n, dim)
+                (B, n), ``action_mask`` (B, n, dim) with discrete actions; with regrets on ``regret`` (B, n) and
+                ``nash_conv`` (B,); with ``info_deviations=True`` ``deviation_rewards``
+                (B, n, dim)
 ==============  ===========================================================================
 
-**Game b is step for step the single env.** ``reset(seed=s)`` seeds game ``b`` with
-``s + b`` (as Gymnasium's vector envs do), and given the same actions game ``b`` makes exactly
-the moves, observations, rewards and episode ends of ``parallel_env(...)`` reset with
-``seed=s + b`` (integers exactly, floats to 1e-9 relative; tested over every action type,
-revision and rule, across autoresets): each game keeps its own Generator and draws from it
-what the single env draws.
+**Game b is step for step the single env by construction**: both are adapters over the same
+functions of :mod:`recsys_eq_env.functional` (the single env with a game axis of one).
+``reset(seed=s)`` seeds game ``b`` with ``s + b`` (as Gymnasium's vector envs do), and each game
+keeps its own Generator for its starts.
 
-**Autoreset** follows Gymnasium 1.x's vector API (:class:`gymnasium.vector.AutoresetMode`):
+**Autoreset** follows Gymnasium 1.x's vector API (:class:`gymnasium.vector.AutoresetMode`).
 
-* ``NEXT_STEP`` (default): a game that ended is reset by the *next* call to :meth:`step`,
-  which ignores that game's actions and returns its first observation with reward 0, as a
-  single env's user calls ``reset()`` (without a seed: its Generator continues);
-* ``SAME_STEP``: a game that ends is reset within the same step; the returned observation
-  is the new episode's first, and the last one is in ``infos["final_obs"]`` (with
-  ``infos["final_info"]`` and the mask ``infos["_final_obs"]``), as stable-baselines3
-  expects;
-* ``DISABLED``: finished games stay finished until ``reset(options={"reset_mask": mask})``;
-  stepping one is an error.
-
-**Speed.** Basis-vector profiles (discrete actions) take a count-vector path: one batched
-``(B, dim) x (dim, n_users)`` product, a division and a ``(B, n_users) x (n_users, dim)``
-product per step for every game at once. Mixed profiles take the full score path, game by
-game through cache-sized buffers. ``dtype=np.float32`` halves the memory traffic of both
-(rewards then carry about 1e-6 relative error); ``threads=2`` splits the batch over two
-threads; BLAS runs single-threaded inside each step (see :mod:`recsys_eq_env._threads`).
+**Speed.** Basis-vector profiles (discrete actions) take the count-vector path: the game's
+utility cache (``utility_cache="table"``: a gather per step whose cost does not grow with the
+number of users) or one batched ``(B, dim) x (dim, n_users)`` product blocked over users.
+Revision ``"one"`` draws every game's mover in one array operation. Mixed profiles take the
+full score path, game by game. ``dtype=np.float32`` halves the memory traffic; ``threads=2``
+splits the batched kernel over two threads; BLAS runs single-threaded inside each step (see
+:mod:`recsys_eq_env._threads`).
 """
 
 from __future__ import annotations
@@ -50,25 +40,13 @@ import numpy as np
 from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode
 
-from . import _checks, serving
+from . import _checks
+from . import functional as core
 from ._budget import check_bytes
 from ._threads import blas_limit
-from .dynamics import initial_assignment
-from .environment import EngagementEnv
-from .functional import (
-    analyse_profile,
-    check_reset_options,
-    check_seed,
-    differing_requests,
-    real_actions,
-    requested_content,
-    revise,
-)
-from .game import basis_assignment
+from .functional import EnvParams, EnvState, action_space, check_reset_options, check_seed
 
 __all__ = ["AutoresetMode", "VectorEngagementEnv", "vector_env"]
-
-DTYPES = (np.float64, np.float32)
 
 
 def vector_env(num_envs: int, **kwargs) -> VectorEngagementEnv:
@@ -114,8 +92,9 @@ class VectorEngagementEnv:
 
     ## Revision
 
-    Per game, as the single env: `"simultaneous"` or `"one"`, each game drawing its mover
-    from its own Generator.
+    Per game, as the single env: `"simultaneous"` or `"one"`. Under `"one"` every game's mover
+    comes from its own revision stream (`recsys_eq_env.streams`: counter-based keys of the
+    game's stream words, the step and the producer), all games in one array operation.
 
     ## Starting State
 
@@ -148,7 +127,8 @@ class VectorEngagementEnv:
 
     * `num_envs`: the number of games B, an int >= 1.
     * `dtype`: `np.float64` (default) or `np.float32` for the batched utilities (half the
-      memory traffic; rewards then carry about 1e-6 relative error).
+      memory traffic; rewards then carry about 1e-6 relative error; where a user's scores
+      span more than 80 temperatures the kernel runs in float64, never NaN).
     * `threads`: threads the batch is split over (default 1); each uses BLAS single-threaded.
     * `autoreset_mode`: see Episode End.
     * every argument of `parallel_env` (validated by it): the game or users and its
@@ -175,31 +155,18 @@ class VectorEngagementEnv:
         self,
         num_envs: int,
         *,
-        dtype=np.float64,
         threads: int = 1,
         autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
         render_mode: str | None = None,
         **kwargs,
     ):
         self.num_envs = _checks.check_int(num_envs, "num_envs", minimum=1)
-        self.render_mode = render_mode
         if render_mode is not None:
             raise ValueError("render_mode is not supported by the vector env; render a single env")
-        # One single env validates every argument and carries the configuration.
-        self.single = EngagementEnv(**kwargs)
-        self.game = self.single.game
-        try:
-            known = np.dtype(dtype) in [np.dtype(t) for t in DTYPES]
-        except TypeError:
-            known = False
-        if not known:
-            raise ValueError(f"dtype must be np.float64 or np.float32, got {dtype!r}")
-        self.dtype = np.dtype(dtype)
-        check_bytes(
-            self.num_envs * kwargs.get("n_producers", 1) * (8 * 6 + 4 * 64),
-            f"vector_env(num_envs={self.num_envs:,})",
-            way_out="use fewer games per env (num_envs)",
-        )
+        self.render_mode = None
+        self.params = params = EnvParams.build(**kwargs)
+        self.game = params.game
+        self.dtype = params.dtype
         self.threads = _checks.check_int(threads, "threads", minimum=1)
         try:
             self.autoreset_mode = AutoresetMode(autoreset_mode)
@@ -209,15 +176,19 @@ class VectorEngagementEnv:
                 f"autoreset_mode must be one of {modes}, got {autoreset_mode!r}"
             ) from None
         self.metadata = {**self.metadata, "autoreset_mode": self.autoreset_mode}
-        s = self.single
-        self.n_producers, self.dim = s.n_producers, s.dim
-        self.possible_agents = list(s.possible_agents)
-        self.agents = list(s.possible_agents)
-        self.layout = s.layout
-        self.action_type, self.revision = s.action_type, s.revision
-        self.single_observation_space = s.observation_space(self.agents[0])
-        self.single_action_space = s.action_space(self.agents[0])
-        b, n, dim = self.num_envs, self.n_producers, self.dim
+        b, n, dim = self.num_envs, params.n_producers, params.dim
+        check_bytes(
+            b * n * (8 * (3 * dim + 6) + 4 * params.layout.size),
+            f"vector_env(num_envs={b:,})",
+            way_out="use fewer games per env (num_envs)",
+        )
+        self.n_producers, self.dim = n, dim
+        self.possible_agents = [f"producer_{i}" for i in range(n)]
+        self.agents = list(self.possible_agents)
+        self.layout = params.layout
+        self.action_type, self.revision = params.action_type, params.revision
+        self.single_observation_space = self.layout.space()
+        self.single_action_space = action_space(self.action_type, dim)
         obs = self.single_observation_space
         self.observation_space = gymnasium.spaces.Box(
             np.broadcast_to(obs.low, (b, n, obs.shape[0])),
@@ -230,21 +201,27 @@ class VectorEngagementEnv:
             low = 0.0 if self.action_type == "simplex" else -1.0
             self.action_space = gymnasium.spaces.Box(low, 1.0, (b, n, dim), dtype=np.float32)
         self._pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
+        if self._pool is not None:
+            self.params = params = _threaded(params, self._pool, self.threads)
         self._rngs: list[np.random.Generator | None] = [None] * b
         self.np_random_seeds: list[int | None] = [None] * b
-        self.profile = np.zeros((b, n, dim))
-        self._assignment: np.ndarray | None = None
-        self.steps = np.zeros(b, dtype=np.int64)
+        self._state = EnvState.empty(params, b)
         self._finished = np.zeros(b, dtype=bool)
-        self._utilities = np.zeros((b, n))
-        self._regrets = np.zeros((b, n))
-        self._improvable = np.ones(b, dtype=bool)
-        self._deviations = None
         self._started = False  # no state before the first reset()
         self._closed = False
 
     def __repr__(self) -> str:
         return f"VectorEngagementEnv(num_envs={self.num_envs}, {self.game!r})"
+
+    # ------------------------------------------------------------------ state views
+    @property
+    def profile(self) -> np.ndarray:
+        """(B, n, dim) every producer's content in every game."""
+        return self._state.profile
+
+    @property
+    def steps(self) -> np.ndarray:
+        return self._state.steps
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -255,11 +232,16 @@ class VectorEngagementEnv:
         self.__dict__.update(state)
         if self.threads > 1:
             self._pool = ThreadPoolExecutor(self.threads)
+            self.params = _threaded(self.params, self._pool, self.threads)
 
     def close(self):
         if self._pool is not None:
             self._pool.shutdown()
         self._closed = True
+
+    def action_masks(self) -> np.ndarray:
+        """(B, n, dim) int8 ones: every feature is always a legal action."""
+        return core.action_masks(self.params, self.num_envs)
 
     def render(self):
         raise NotImplementedError(
@@ -282,13 +264,16 @@ class VectorEngagementEnv:
         if not self._started and not mask.all():
             raise ValueError("the first reset() must reset every game (no reset_mask)")
         seeds = self._seeds(seed)
+        starts = core.check_start_options(self.params, options, self.num_envs)
         for b in np.flatnonzero(mask):
             if seeds[b] is not None or self._rngs[b] is None:
                 self._rngs[b], self.np_random_seeds[b] = seeding.np_random(seeds[b])
-        self._start(mask, options)
+        with blas_limit():
+            core.initial(self.params, self._state, mask, self._rngs, starts)
+        self._finished[mask] = False
         self._started = True
-        infos = self._infos(np.zeros((self.num_envs, self.n_producers), dtype=bool))
-        return self._observations(), infos
+        moved = np.zeros((self.num_envs, self.n_producers), dtype=bool)
+        return core.observe(self.params, self._state), self._infos(moved)
 
     def _mask(self, mask):
         if mask is None:
@@ -312,50 +297,6 @@ class VectorEngagementEnv:
             return [check_seed(s, f"seed[{i}]") for i, s in enumerate(seeds)]
         return [check_seed(seed) + i for i in range(b)]
 
-    def _start(self, mask, options):
-        """Draw (or take) the start of every masked game, then evaluate them."""
-        n, dim = self.n_producers, self.dim
-        single = self.single
-        if "profile" in options:
-            profiles = np.asarray(options["profile"], dtype=np.float64)
-            if profiles.shape != (self.num_envs, n, dim):
-                raise ValueError(
-                    f"options['profile'] must have shape {(self.num_envs, n, dim)}, "
-                    f"got {profiles.shape}"
-                )
-            for b in np.flatnonzero(mask):
-                self.profile[b] = self.game.check_profile(profiles[b])
-        elif "assignment" in options or single.init == "basis":
-            if "assignment" in options:
-                chosen = np.asarray(options["assignment"])
-                if chosen.shape != (self.num_envs, n) or not np.issubdtype(
-                    chosen.dtype, np.integer
-                ):
-                    raise ValueError(
-                        f"options['assignment'] must be integers of shape {(self.num_envs, n)}"
-                    )
-                if chosen.min() < 0 or chosen.max() >= dim:
-                    raise ValueError(f"options['assignment'] must hold features in 0..{dim - 1}")
-            for b in np.flatnonzero(mask):
-                if "assignment" in options:
-                    assignment = chosen[b].astype(np.int64)
-                else:
-                    assignment = initial_assignment(self._rngs[b], n, dim)
-                self.profile[b] = 0.0
-                self.profile[b, np.arange(n), assignment] = 1.0
-        else:
-            for b in np.flatnonzero(mask):
-                self.profile[b] = self._rngs[b].dirichlet(np.ones(dim), size=n)
-        self._sync_assignment()
-        self.steps[mask] = 0
-        self._finished[mask] = False
-        self._evaluate(mask)
-
-    def _sync_assignment(self):
-        """The (B, n) features when every producer of every game plays a basis vector."""
-        features = basis_assignment(self.profile.reshape(-1, self.dim))
-        self._assignment = None if features is None else features.reshape(self.num_envs, -1)
-
     # ------------------------------------------------------------------ step
     def step(self, actions):
         """Step every game; returns (observations, rewards, terminated, truncated, infos)."""
@@ -363,7 +304,8 @@ class VectorEngagementEnv:
             raise RuntimeError("step() called on a closed env")
         if not self._started:
             raise RuntimeError("step() called before reset(): call reset() first")
-        actions = self._check_actions(actions)  # everything validated before any change
+        params, state = self.params, self._state
+        actions = core.check_actions(params, actions, self.num_envs)  # before any change
         mode = self.autoreset_mode
         if mode == AutoresetMode.DISABLED and self._finished.any():
             raise ValueError(
@@ -371,203 +313,58 @@ class VectorEngagementEnv:
                 "autoreset_mode is DISABLED: reset them with "
                 "reset(options={'reset_mask': mask}) before stepping"
             )
-        b = self.num_envs
-        restart = self._finished.copy() if mode == AutoresetMode.NEXT_STEP else np.zeros(b, bool)
-        active = ~restart
+        restart = self._finished.copy() if mode == AutoresetMode.NEXT_STEP else None
+        active = ~restart if restart is not None else np.ones(self.num_envs, dtype=bool)
         with blas_limit():
-            moved = self._apply(actions, active)
-            if restart.any():
-                self._start(restart, {})
-            self.steps[active] += 1
-            self._evaluate(active)
-        single = self.single
-        terminated = np.logical_and(single.terminate_at_equilibrium, ~self._improvable) & active
-        truncated = (self.steps >= single.max_cycles) & active
-        rewards = self._utilities * self.layout.reward_scale
-        rewards[restart] = 0.0
-        counts = self._current_counts()
-        infos = self._infos(moved, counts)
+            moved = core.transition(params, state, actions, active)
+            if restart is not None and restart.any():
+                core.initial(params, state, restart, self._rngs, {})
+            core.evaluate(params, state, active)
+        terminated, truncated = core.episode_end(params, state, active)
+        rewards = core.rewards(params, state)
+        if restart is not None:
+            rewards[restart] = 0.0
+        infos = self._infos(moved)
         ended = terminated | truncated
         self._finished = ended.copy()
         if mode == AutoresetMode.SAME_STEP and ended.any():
-            infos["final_obs"] = self._observations()
+            infos["final_obs"] = core.observe(params, state)
             infos["final_info"] = {k: v.copy() for k, v in infos.items() if k != "final_obs"}
             infos["_final_obs"] = ended
             with blas_limit():
-                self._start(ended, {})
+                core.initial(params, state, ended, self._rngs, {})
             self._finished[:] = False
-            counts = self._current_counts()
-            for key, value in self._infos(moved, counts).items():
-                infos[key] = value
-        return self._observations(counts), rewards, terminated, truncated, infos
+            infos.update(self._infos(moved))
+        return core.observe(params, state), rewards, terminated, truncated, infos
 
-    def _check_actions(self, actions):
-        b, n, dim = self.num_envs, self.n_producers, self.dim
+    def _infos(self, moved):
+        out = core.infos(self.params, self._state, moved)
         if self.action_type == "discrete":
-            arr = np.asarray(actions)
-            if arr.shape != (b, n):
-                raise ValueError(f"actions must have shape (num_envs, n_producers) = {(b, n)}, "
-                                 f"got {arr.shape}")  # fmt: skip
-            if not np.issubdtype(arr.dtype, np.integer):
-                raise TypeError(f"actions must be integer feature indices, got dtype {arr.dtype}")
-            if arr.size and (arr.min() < 0 or arr.max() >= dim):
-                bad = np.argwhere((arr < 0) | (arr >= dim))[0]
-                raise ValueError(
-                    f"actions must be in 0..{dim - 1}, got {int(arr[tuple(bad)])} for "
-                    f"producer {int(bad[1])} of game {int(bad[0])}"
-                )
-            return arr.astype(np.int64, copy=False)
-        arr = real_actions(actions)
-        if arr.shape != (b, n, dim):
-            raise ValueError(
-                f"actions must have shape (num_envs, n_producers, dim) = {(b, n, dim)}, "
-                f"got {arr.shape}"
-            )
-        finite = np.isfinite(arr)
-        if not finite.all():
-            game, producer = np.argwhere(~finite.all(axis=2))[0]
-            raise ValueError(f"actions contain NaN or inf (game {game}, producer {producer})")
-        if self.action_type == "simplex" and (arr < 0).any():
-            game, producer = np.argwhere((arr < 0).any(axis=2))[0]
-            raise ValueError(f"actions have negative entries (game {game}, producer {producer})")
-        return arr
-
-    def _apply(self, actions, active):
-        """Apply every active game's requests under the revision rule; returns moved (B, n)."""
-        b, n = self.num_envs, self.n_producers
-        moved = np.zeros((b, n), dtype=bool)
-        if self._assignment is not None and self.action_type == "discrete":
-            differs = (actions != self._assignment) & active[:, None]
-            moved = self._revise(differs, active)
-            self._assignment = np.where(moved, actions, self._assignment)
-            rows, producers = np.nonzero(moved)
-            self.profile[rows, producers] = 0.0
-            self.profile[rows, producers, self._assignment[rows, producers]] = 1.0
-            return moved
-        content, wants = requested_content(actions, self.action_type, self.dim)
-        differs = differing_requests(self.profile, content, wants) & active[:, None]
-        moved = self._revise(differs, active)
-        self.profile[moved] = content[moved]
-        self._sync_assignment()
-        return moved
-
-    def _revise(self, differs, active):
-        """Which differing requests apply: all (simultaneous) or the first requester in each
-        active game's random permutation (one), drawn from that game's Generator."""
-        if self.revision == "simultaneous":
-            return differs
-        moved = np.zeros_like(differs)
-        for b in np.flatnonzero(active):
-            moved[b] = revise(differs[b], self.revision, self._rngs[b])
-        return moved
-
-    # ------------------------------------------------------------------ evaluation
-    def _evaluate(self, games):
-        """Utilities (and regrets, deviation rewards) of the given games."""
-        games = np.flatnonzero(games)
-        if games.size == 0:
-            return
-        single = self.single
-        need_table = single.info_regrets or single.info_deviations
-        if self._assignment is not None:
-            assignment = self._assignment[games]
-            counts = _counts(assignment, self.dim)
-            per_feature = self._batched(self.game.oracle.batch_utilities, counts)
-            self._utilities[games] = np.take_along_axis(per_feature, assignment, axis=1)
-            if need_table:
-                self._count_analyses(games, assignment)
-            return
-        for b in games:
-            self._mixed(b, need_table)
-
-    def _batched(self, function, counts):
-        if self._pool is None or len(counts) < 2 * self.threads:
-            return function(counts, self.dtype)
-        parts = np.array_split(counts, self.threads)
-        return np.concatenate(list(self._pool.map(lambda c: function(c, self.dtype), parts)))
-
-    def _count_analyses(self, games, assignment):
-        for row, b in enumerate(games):
-            self._record(b, self._analyse(b, assignment[row]))
-
-    def _mixed(self, b, need_table):
-        if not need_table:
-            self._utilities[b] = self._mixed_utilities(self.profile[b])
-            return
-        result = self._analyse(b, None)
-        self._utilities[b] = result.utilities
-        self._record(b, result)
-
-    def _analyse(self, b, assignment):
-        single = self.single
-        return analyse_profile(
-            self.game, self.profile[b], assignment, single.tol, single.deviations,
-            single.info_regrets, single.info_deviations,
-        )  # fmt: skip
-
-    def _record(self, b, result):
-        """Game b's regrets, equilibrium flag and deviation table (its utilities stay)."""
-        if result.regrets is not None:
-            self._regrets[b] = result.regrets
-            self._improvable[b] = result.improvable
-        if result.table is not None:
-            if self._deviations is None:
-                self._deviations = np.zeros((self.num_envs, self.n_producers, self.dim))
-            self._deviations[b] = result.table
-
-    def _mixed_utilities(self, profile):
-        game = self.game
-        if self.dtype == np.float64 or game.rule not in ("softmax", "linear"):
-            return game._producer_utilities(profile)
-        users_t = self._users_t32()
-        work = getattr(self, "_work32", None)
-        if work is None:
-            shape = (self.n_producers, game.n_users)
-            work = self._work32 = (
-                users_t,
-                np.empty(shape, np.float32),
-                np.empty(shape, np.float32),
-            )
-        return serving.smooth_producer_utilities(
-            users_t, profile.astype(np.float32), game.rule, game.temperature, game.utility, work[1:]
-        ).astype(np.float64)
-
-    def _users_t32(self):
-        users_t = getattr(self, "_users_t_f32", None)
-        if users_t is None:
-            users_t = self._users_t_f32 = np.ascontiguousarray(self.game.users.T, np.float32)
-        return users_t
-
-    # ------------------------------------------------------------------ outputs
-    def _current_counts(self):
-        """(B, dim) producers per feature (of each producer's peak feature), from the
-        assignment when every producer plays a basis vector (one bincount, no argmax)."""
-        features = self._assignment
-        if features is None:
-            features = self.profile.argmax(axis=2)
-        return _counts(features, self.dim)
-
-    def _observations(self, counts=None):
-        if self._assignment is None:
-            counts = None
-        elif counts is None:
-            counts = self._current_counts()
-        return self.layout.observe(self.profile, self._utilities, counts)
-
-    def _infos(self, moved, counts=None):
-        counts = self._current_counts() if counts is None else counts
-        infos = {"utility": self._utilities.copy(), "counts": counts, "moved": moved}
-        single = self.single
-        if single.info_regrets:
-            infos["regret"] = self._regrets.copy()
-            infos["nash_conv"] = self._regrets.sum(axis=1)
-        if single.info_deviations:
-            infos["deviation_rewards"] = self._deviations * self.layout.reward_scale
-        return infos
+            out["action_mask"] = core.action_masks(self.params, self.num_envs)
+        return out
 
 
-def _counts(assignment, dim):
-    """(B, dim) producers per feature of (B, n) feature indices."""
-    b = assignment.shape[0]
-    offsets = assignment + dim * np.arange(b)[:, None]
-    return np.bincount(offsets.ravel(), minlength=b * dim).reshape(b, dim)
+class _ThreadedGame:
+    """The game with its batched kernel split over a thread pool (``threads > 1``)."""
+
+    def __init__(self, game, pool, threads):
+        self._game, self._pool, self._threads = game, pool, threads
+
+    def __getattr__(self, name):
+        return getattr(self._game, name)
+
+    def batch_count_utilities(self, counts, dtype=np.float64):
+        game = self._game
+        if len(counts) < 2 * self._threads:
+            return game.batch_count_utilities(counts, dtype)
+        parts = np.array_split(counts, self._threads)
+        return np.concatenate(
+            list(self._pool.map(lambda c: game.batch_count_utilities(c, dtype), parts))
+        )
+
+
+def _threaded(params, pool, threads):
+    from dataclasses import replace
+
+    game = params.game._game if isinstance(params.game, _ThreadedGame) else params.game
+    return replace(params, game=_ThreadedGame(game, pool, threads))

@@ -5,6 +5,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, settings
 
 os.environ.setdefault("MPLBACKEND", "Agg")  # figures are drawn to files, never shown
+# JAX's persistent compilation cache: compiled steps and trainers are reused across runs.
+_JAX_CACHE = Path(__file__).resolve().parents[1] / ".cache" / "jax"
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(_JAX_CACHE))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 sys.path.insert(0, str(Path(__file__).parent))  # the naive reference in tests/reference.py
 
 settings.register_profile(

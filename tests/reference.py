@@ -85,15 +85,17 @@ def naive_deviation_utilities(
 def naive_best_response_dynamics(
     users, n, rule, temperature=1.0, k=None, seed=0, max_iter=500, tol=1e-9, utility="engagement"
 ):
-    """The authors' loop: random start, random permutation, first strict improver moves."""
+    """The authors' loop: random start, random permutation, first strict improver moves (the
+    permutation of iteration t from the run's stream words, :func:`naive_permutation`)."""
     users = np.asarray(users, float)
     dim = users.shape[1]
     rng = np.random.default_rng(seed)
     assignment = rng.integers(0, dim, size=n)
+    words = [int(w) for w in rng.integers(0, 2**32, size=2, dtype=np.uint32)]
     moves = []
     while True:
         profile = np.eye(dim)[assignment]
-        order = rng.permutation(n)
+        order = naive_permutation(words, len(moves), n)
         mover = None
         for i in order:
             dev = naive_deviation_utilities(users, profile, i, rule, temperature, k, utility)
@@ -108,6 +110,29 @@ def naive_best_response_dynamics(
             return assignment, moves, False
         assignment[mover[0]] = mover[2]
         moves.append(mover)
+
+
+def _lowbias32(x: int) -> int:
+    """Chris Wellons' lowbias32 hash, in Python integers (the stream's definition)."""
+    mask = 0xFFFFFFFF
+    x &= mask
+    x ^= x >> 16
+    x = (x * 0x7FEB352D) & mask
+    x ^= x >> 15
+    x = (x * 0x846CA68B) & mask
+    return x ^ (x >> 16)
+
+
+def naive_permutation(words, step: int, n: int) -> list:
+    """The producers in the order of their keys at ``step`` (ties by index): the revision
+    stream as recsys_eq_env/streams.py defines it, one producer at a time."""
+    golden, mask = 0x9E3779B9, 0xFFFFFFFF
+    keys = []
+    for i in range(n):
+        h = _lowbias32((step * golden + i) & mask)
+        h = _lowbias32(h ^ words[0])
+        keys.append(_lowbias32((h + words[1] * golden) & mask))
+    return sorted(range(n), key=lambda i: (keys[i], i))
 
 
 def brute_force_equilibria(users, n, rule, temperature=1.0, k=None, tol=1e-9):

@@ -95,3 +95,43 @@ def test_torchrl_multi_agent_ppo_learns_on_the_batched_env():
         rewards = train(OBVIOUS, iterations=6, seed=0)
     assert len(rewards) == 6 and np.isfinite(rewards).all()
     assert rewards[0] < 0.42 and rewards[-1] > 0.445
+
+
+def test_action_masks_for_pettingzoo_and_sb3_contrib():
+    """Issue 21: every feature is always legal; PettingZoo's TerminateIllegalWrapper reads the
+    env's infos["action_mask"], sb3-contrib's MaskablePPO one mask per SB3 entry."""
+    from pettingzoo.utils.conversions import parallel_to_aec
+    from pettingzoo.utils.wrappers import TerminateIllegalWrapper
+
+    users = rq.synthetic_users("uniform", 80, 3, seed=0)
+    aec = TerminateIllegalWrapper(
+        parallel_to_aec(rq.parallel_env(users=users, n_producers=3, action_type="discrete")),
+        illegal_reward=-1,
+    )
+    aec.reset(seed=0)
+    for _ in aec.agent_iter(max_iter=12):
+        _, _, term, trunc, info = aec.last()
+        np.testing.assert_array_equal(info["action_mask"], [1, 1, 1])
+        aec.step(None if term or trunc else 1)
+    assert not any(aec.terminations.values())  # no move was illegal
+
+    sb3_contrib = pytest.importorskip("sb3_contrib")
+    from recsys_eq_env.wrappers.sb3 import sb3_vec_env
+
+    venv = sb3_vec_env(
+        2,
+        users=users,
+        n_producers=3,
+        action_type="discrete",
+        observe_id=True,
+        revision="one",
+        max_cycles=5,
+        info_regrets=False,
+    )
+    from sb3_contrib.common.maskable.utils import get_action_masks
+
+    assert get_action_masks(venv).shape == (6, 3)
+    model = sb3_contrib.MaskablePPO("MlpPolicy", venv, n_steps=16, batch_size=48, seed=0)
+    model.learn(96)
+    action, _ = model.predict(venv.reset(), action_masks=get_action_masks(venv))
+    assert action.shape == (6,)

@@ -53,10 +53,19 @@ def test_low_temperature_softmax_equilibrium_that_mixing_beats():
     [0, 2, 1] are an equilibrium over basis vectors, and the producer on feature 2 gains
     9.5% at about (0.26, 0, 0.74)."""
     users = np.array(
-        [[0.5, 0.25, 0.25], [0.25, 0.75, 0.0], [0.0, 0.75, 0.25], [0.0, 1.0, 0.0],
-         [0.5, 0.25, 0.25], [0.25, 0.75, 0.0], [0.25, 0.5, 0.25], [0.25, 0.0, 0.75],
-         [0.5, 0.5, 0.0], [0.25, 0.0, 0.75]]
-    )  # fmt: skip
+        [
+            [0.5, 0.25, 0.25],
+            [0.25, 0.75, 0.0],
+            [0.0, 0.75, 0.25],
+            [0.0, 1.0, 0.0],
+            [0.5, 0.25, 0.25],
+            [0.25, 0.75, 0.0],
+            [0.25, 0.5, 0.25],
+            [0.25, 0.0, 0.75],
+            [0.5, 0.5, 0.0],
+            [0.25, 0.0, 0.75],
+        ]
+    )
     game = rq.EngagementGame(users, 3, "softmax", 0.02)
     counts = np.array([0, 2, 1])
     assert game.count_is_nash(counts) and game.deviation_check("basis") == "basis only"
@@ -125,8 +134,12 @@ def test_threshold_utilities_equal_the_serving_rules():
     counts = np.array([2.0, 0.0, 3.0, 1.0])
     candidates = users @ rng.dirichlet(np.ones(4), 30).T
     candidates = np.hstack([candidates, users])  # vertices: exact ties with the others
-    for rule, k, tau in [("hardmax", None, 1.0), ("topk_softmax", 1, 1.0),
-                         ("topk_softmax", 3, 0.2), ("topk_softmax", 5, 2.0)]:  # fmt: skip
+    for rule, k, tau in [
+        ("hardmax", None, 1.0),
+        ("topk_softmax", 1, 1.0),
+        ("topk_softmax", 3, 0.2),
+        ("topk_softmax", 5, 2.0),
+    ]:
         for engagement in (True, False):
             th = nonsmooth.thresholds(users, users, counts, rule, tau, k, engagement)
             on = counts > 0  # the rule's own function takes the others present
@@ -275,9 +288,15 @@ def test_env_terminates_only_at_equilibria_over_the_simplex_when_asked():
     """The env's termination check over the simplex (deviations="simplex") sees what mixing
     gains under hardmax; over basis vectors it stops at [e0, e1]."""
     for deviations, stops in (("basis", True), ("simplex", False)):
-        env = rq.parallel_env(users=MIXING_WINS, n_producers=2, rule="hardmax",
-                              action_type="discrete", terminate_at_equilibrium=True,
-                              deviations=deviations, info_regrets=True)  # fmt: skip
+        env = rq.parallel_env(
+            users=MIXING_WINS,
+            n_producers=2,
+            rule="hardmax",
+            action_type="discrete",
+            terminate_at_equilibrium=True,
+            deviations=deviations,
+            info_regrets=True,
+        )
         env.reset(seed=0, options={"assignment": [0, 1]})
         *_, terminations, _, infos = env.step({a: i for i, a in enumerate(env.agents)})
         assert all(terminations.values()) is stops

@@ -26,8 +26,7 @@ def test_design_never_picks_a_rule_whose_runs_did_not_converge():
     assert (picked["converged"] == picked["runs"]).all()
     assert (picked["certified"] == picked["runs"]).all()
     assert "softmax@0.001" not in picked["serving"].tolist()
-    reading = "\n".join(_design_section(table.assign(dataset="t", dim=3, n_producers=2,
-                                                     n_users=3)))  # fmt: skip
+    reading = "\n".join(_design_section(table.assign(dataset="t", dim=3, n_producers=2, n_users=3)))
     assert "softmax@0.001 (0/8 converged, 0/8 certified: none converged)" in reading
     assert f"users are served best under {picked['serving'].iloc[0]}" in reading
 
@@ -40,8 +39,9 @@ def test_design_reports_ties_as_ties():
     picked = pick(table)
     assert sorted(picked["serving"]) == ["hardmax", "linear", "topk_softmax@1,k=1"]
     np.testing.assert_allclose(picked["user_welfare_mean"], 1.0)
-    reading = "\n".join(_design_section(table.assign(dataset="t", dim=3, n_producers=4,
-                                                     n_users=10)))  # fmt: skip
+    reading = "\n".join(
+        _design_section(table.assign(dataset="t", dim=3, n_producers=4, n_users=10))
+    )
     assert "(3 rules tie)" in reading
 
 
@@ -56,8 +56,9 @@ def test_design_rows_carry_certificates_that_fail_under_hardmax():
 
 def test_welfare_study_prices_by_definition():
     users = rq.synthetic_users("uniform", 200, 3, seed=1)
-    table = welfare_study(users, 4, temperatures=(0.05, 1.0), rules=("linear", "hardmax"),
-                          progress=False)  # fmt: skip
+    table = welfare_study(
+        users, 4, temperatures=(0.05, 1.0), rules=("linear", "hardmax"), progress=False
+    )
     assert (table["price_of_anarchy"] >= table["pure_price_of_anarchy"] - 1e-12).all()
     assert (table["price_of_stability"] <= table["pure_price_of_stability"] + 1e-12).all()
     assert (table["certified_equilibria"] <= table["equilibria"]).all()
@@ -72,8 +73,17 @@ def test_welfare_study_prices_by_definition():
 
 
 def test_welfare_and_design_commands_write_their_tables(tmp_path, capsys):
-    common = ["--n-users", "150", "--dim", "3", "--n-producers", "3", "--out", str(tmp_path),
-              "--no-progress"]  # fmt: skip
+    common = [
+        "--n-users",
+        "150",
+        "--dim",
+        "3",
+        "--n-producers",
+        "3",
+        "--out",
+        str(tmp_path),
+        "--no-progress",
+    ]
     assert main(["welfare", *common, "--temperatures", "0.1", "1"]) == 0
     assert main(["design", *common, "--starts", "2"]) == 0
     out = capsys.readouterr().out

@@ -138,8 +138,8 @@ def test_bad_env_arguments(kwargs, message):
             ValueError,
             r"action of producer_0 must have shape \(3,\), got \(2,\)",
         ),
-        (np.array([np.nan, 0.5, 0.5]), ValueError, "action of producer_0 contains NaN"),
-        (np.array([-0.2, 0.6, 0.6]), ValueError, "action of producer_0 has negative entries"),
+        (np.array([np.nan, 0.5, 0.5]), ValueError, r"actions contain NaN or inf \(producer_0\)"),
+        (np.array([-0.2, 0.6, 0.6]), ValueError, r"actions have negative entries \(producer_0\)"),
         ("left", TypeError, "action of producer_0 must be a numeric array"),
     ],
 )
@@ -153,8 +153,8 @@ def test_bad_simplex_actions(action, error, message):
 @pytest.mark.parametrize(
     ("action", "error", "message"),
     [
-        (3, ValueError, r"action of producer_1 must be in 0..2, got 3"),
-        (-1, ValueError, r"action of producer_1 must be in 0..2, got -1"),
+        (3, ValueError, r"actions must be in 0..2, got 3 for producer_1"),
+        (-1, ValueError, r"actions must be in 0..2, got -1 for producer_1"),
         (1.0, TypeError, "action of producer_1 must be an integer feature index"),
         (np.array([1, 0, 0]), TypeError, "action of producer_1 must be an integer"),
     ],
@@ -270,7 +270,7 @@ def test_a_bad_action_leaves_the_profile_untouched():
     env = rq.parallel_env(users=U, n_producers=3)
     env.reset(seed=0)
     before = env.profile.copy()
-    with pytest.raises(ValueError, match="action of producer_2 contains NaN"):
+    with pytest.raises(ValueError, match=r"actions contain NaN or inf \(producer_2\)"):
         env.step(
             {
                 "producer_0": np.array([0.2, 0.3, 0.5]),

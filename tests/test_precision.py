@@ -52,9 +52,17 @@ def test_float32_vector_env_rewards_are_finite_and_equal(temperature):
     users = POPULATIONS["sparse"]
     rewards = {}
     for dtype in (np.float64, np.float32):
-        env = rq.vector_env(num_envs=16, users=users, n_producers=6, rule="softmax",
-                            temperature=temperature, action_type="discrete", dtype=dtype,
-                            revision="simultaneous", max_cycles=20)  # fmt: skip
+        env = rq.vector_env(
+            num_envs=16,
+            users=users,
+            n_producers=6,
+            rule="softmax",
+            temperature=temperature,
+            action_type="discrete",
+            dtype=dtype,
+            revision="simultaneous",
+            max_cycles=20,
+        )
         env.reset(seed=3)
         rng = np.random.default_rng(0)
         out = []
@@ -79,7 +87,16 @@ def test_single_minded_users_at_low_temperature():
 def test_dynamics_never_converge_on_non_finite_utilities(monkeypatch):
     """Should arithmetic ever leave the finite numbers, the engine raises instead of reading
     NaN as "nobody gains" (the dynamics reported convergence after 0 iterations)."""
-    game = rq.EngagementGame(POPULATIONS["uniform"], 4, "softmax", 1.0, precision="float32")
+    users = POPULATIONS["uniform"]
+    game = rq.EngagementGame(users, 4, "softmax", 1.0, precision="float32", utility_cache="off")
     monkeypatch.setattr(CountOracle, "_row", lambda self, counts, a, n: np.full(self.dim, np.nan))
     with pytest.raises(FloatingPointError, match=r"precision='float32'.*use precision='float64'"):
+        rq.best_response_dynamics(game, seed=0)
+    monkeypatch.undo()  # the cache's path: the batched kernel checks its output too
+    game = rq.EngagementGame(users, 4, "softmax", 1.0, precision="float32", utility_cache="table")
+    real = CountOracle.batch_utilities
+    monkeypatch.setattr(
+        CountOracle, "batch_utilities", lambda self, c, dtype=np.float64: real(self, c) * np.nan
+    )
+    with pytest.raises(FloatingPointError, match=r"utilities are not finite"):
         rq.best_response_dynamics(game, seed=0)

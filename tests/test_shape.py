@@ -2,9 +2,9 @@
 libraries, deprecated names still work with a warning, the small public helpers do what they
 say."""
 
+import importlib
 import subprocess
 import sys
-import warnings
 
 import numpy as np
 import pytest
@@ -39,23 +39,13 @@ def test_the_core_imports_without_pettingzoo_or_gymnasium():
     assert "env needs pettingzoo" in result.stdout
 
 
-def test_deprecated_names_still_work_and_say_so():
-    with pytest.warns(DeprecationWarning, match="max_steps is deprecated; use max_cycles"):
-        env = rq.parallel_env(max_steps=7)
-    assert env.max_cycles == 7 and env.max_steps == 7
-    with pytest.warns(DeprecationWarning, match=r"improvement\(\) is deprecated"):
-        assert rq.improvement(np.array([1.0, 2.0]), 0) == (True, 1)
-    code = "import recsys_eq_env.datasets as d; print(d.load_users.__module__)"
-    result = subprocess.run(
-        [sys.executable, "-W", "error::DeprecationWarning", "-c", code],
-        capture_output=True,
-        text=True,
-    )
-    assert "recsys_eq_env.datasets is deprecated; use recsys_eq_env.data" in result.stderr
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        import recsys_eq_env.datasets as old
-    assert old.load_users is rq.load_users
+def test_the_pre_release_shims_are_gone():
+    """0.1.0 is the first release: no deprecated aliases (issue 24)."""
+    with pytest.raises(TypeError, match="max_steps"):
+        rq.parallel_env(max_steps=7)
+    assert not hasattr(rq, "improvement")
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("recsys_eq_env.datasets")
 
 
 def test_best_move_is_the_one_improvement_rule():

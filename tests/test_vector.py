@@ -168,7 +168,7 @@ def test_disabled_autoreset_refuses_finished_games_and_resets_by_mask():
             dict(action_type="simplex"),
             np.full((B, N, DIM), np.nan),
             ValueError,
-            r"actions contain NaN or inf \(game 0, producer 0\)",
+            r"actions contain NaN or inf \(producer 0 of game 0\)",
         ),
         (
             dict(action_type="simplex"),

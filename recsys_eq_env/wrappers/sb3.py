@@ -107,9 +107,17 @@ class SB3VecEnv(VecEnv):
     def set_attr(self, attr_name, value, indices=None) -> None:
         setattr(self.venv, attr_name, value)
 
+    def action_masks(self) -> np.ndarray:
+        """(num_envs, dim) bool: every entry's legal features (all of them), for sb3-contrib's
+        ``MaskablePPO``."""
+        return np.ones((self.num_envs, self.venv.dim), dtype=bool)
+
     def env_method(self, method_name, *method_args, indices=None, **method_kwargs):
+        indices = self._get_indices(indices)
+        if method_name == "action_masks":  # one mask per entry, not the batch's per entry
+            return list(self.action_masks()[list(indices)])
         result = getattr(self.venv, method_name)(*method_args, **method_kwargs)
-        return [result] * len(self._get_indices(indices))
+        return [result] * len(indices)
 
     def env_is_wrapped(self, wrapper_class, indices=None):
         return [False] * len(self._get_indices(indices))
