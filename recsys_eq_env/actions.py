@@ -118,8 +118,6 @@ def action_for(content, action_type: str, dim: int | None = None):
     return (2.0 * content / content.max() - 1.0).astype(np.float32)
 
 
-
-
 def differing_requests(profile, content, wants):
     """(..., n) which requests differ from the producer's content (max-norm above
     :data:`STAY_TOL`): only these can apply."""

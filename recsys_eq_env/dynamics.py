@@ -121,9 +121,7 @@ def best_response_dynamics(
         assignment = profile.argmax(axis=1)
         counts = np.bincount(assignment, minlength=dim)
     else:
-        features, counts, moves, converged = _basis_dynamics(
-            game, words, assignment, max_iter, tol
-        )
+        features, counts, moves, converged = _basis_dynamics(game, words, assignment, max_iter, tol)
         assignment = np.array(features, dtype=np.int64)
         profile = profile_from_assignment(assignment, dim)
     return DynamicsResult(

@@ -349,8 +349,7 @@ def check_actions(params: EnvParams, actions, num_envs: int, where=None) -> np.n
     arr = real_actions(actions)
     if arr.shape != (b, n, dim):
         raise ValueError(
-            f"actions must have shape (num_envs, n_producers, dim) = {(b, n, dim)}, "
-            f"got {arr.shape}"
+            f"actions must have shape (num_envs, n_producers, dim) = {(b, n, dim)}, got {arr.shape}"
         )
     finite = np.isfinite(arr)
     if not finite.all():

@@ -115,9 +115,7 @@ class UtilityCache:
 
             size = self.lattice.size
             table = np.empty((size, self.dim), dtype=self.dtype)
-            bar = progress_bar(
-                -(-size // FILL_CHUNK), progress, desc="utility table", unit="chunk"
-            )
+            bar = progress_bar(-(-size // FILL_CHUNK), progress, desc="utility table", unit="chunk")
             for lo, counts in self.lattice.chunks(FILL_CHUNK):
                 table[lo : lo + len(counts)] = self._compute(counts)
                 bar.update()
