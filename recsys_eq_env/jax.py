@@ -123,35 +123,41 @@ class JaxState(NamedTuple):
     utilities: jnp.ndarray  # (n,)
     regrets: jnp.ndarray  # (n,)
     improvable: jnp.ndarray  # () bool
+    #: (n, dim) every producer's utility at every basis vector (``info_deviations``), else
+    #: (n, 0).
+    deviations: jnp.ndarray
 
 
 # ---------------------------------------------------------------------- U(c) per rule
 class _Utilities:
     """``U(c)``: (..., dim) count vectors -> (..., dim) utilities, the rule's formula over the
-    population (constants captured once; the same numbers as ``game.batch_count_utilities``
-    to rounding)."""
+    population: the same numbers as ``game.batch_count_utilities`` to rounding. The
+    population's arrays are :attr:`consts`, passed to :meth:`apply` as data (a compiled step
+    then depends only on the shapes and the rule, so one program serves every population of
+    its shape, and JAX's persistent cache can keep it)."""
 
     def __init__(self, game: EngagementGame, dtype):
         users = np.asarray(game.users)
         self.dim, self.n, self.dtype = game.dim, game.n_producers, dtype
-        engaged = game.utility == "engagement"
-        self.engaged = engaged
+        self.engaged = game.utility == "engagement"
         rule = game.rule
         if rule == "topk_softmax" and game.k >= game.n_producers:
             rule = "softmax"
         self.rule = rule
-        self.values = jnp.asarray(users if engaged else np.ones_like(users), dtype)
-        self.users = jnp.asarray(users, dtype)
-        tau = game.temperature
+        self.k = game.k if rule == "topk_softmax" else None
+        self.log_space = False
+        consts = {
+            "values": jnp.asarray(users if self.engaged else np.ones_like(users), dtype),
+            "users": jnp.asarray(users, dtype),
+        }
         if rule in ("softmax", "topk_softmax"):
-            z = users / tau
+            z = users / game.temperature
             z = z - z.max(axis=1, keepdims=True)
             limit = SAFE_EXPONENT_32 if dtype == jnp.float32 else SAFE_EXPONENT
             self.log_space = bool((-z.min(axis=1) >= limit).any())
-            self.z = jnp.asarray(z, dtype)
-            self.a = jnp.asarray(np.exp(z), dtype)
+            consts["z"] = jnp.asarray(z, dtype)
+            consts["a"] = jnp.asarray(np.exp(z), dtype)
         if rule == "topk_softmax":
-            self.k = game.k
             order = np.argsort(-users, axis=1, kind="stable")
             u_sorted = np.take_along_axis(users, order, axis=1)
             positions = np.arange(self.dim)
@@ -159,65 +165,72 @@ class _Utilities:
             starts[:, 1:] = u_sorted[:, 1:] != u_sorted[:, :-1]
             ends = np.ones(users.shape, dtype=bool)
             ends[:, :-1] = starts[:, 1:]
-            self.order = jnp.asarray(order)
-            self.inverse = jnp.asarray(np.argsort(order, axis=1))
-            self.group_start = jnp.asarray(np.maximum.accumulate(np.where(starts, positions, 0), 1))
-            self.group_end = jnp.asarray(
+            consts["order"] = jnp.asarray(order)
+            consts["inverse"] = jnp.asarray(np.argsort(order, axis=1))
+            consts["group_start"] = jnp.asarray(
+                np.maximum.accumulate(np.where(starts, positions, 0), 1)
+            )
+            consts["group_end"] = jnp.asarray(
                 np.minimum.accumulate(np.where(ends, positions, self.dim - 1)[:, ::-1], 1)[:, ::-1]
             )
+        self.consts = consts
+        #: what the compiled program depends on besides shapes
+        self.signature = (self.rule, self.engaged, self.k, self.log_space, users.shape)
 
-    def __call__(self, counts):
+    def apply(self, consts, counts):
         c = counts.astype(self.dtype)
         occupied = counts > 0
-        rule = self.rule
+        rule, values, users = self.rule, consts["values"], consts["users"]
         if rule == "uniform":
-            out = jnp.broadcast_to(self.values.sum(0), c.shape) / self.n
+            out = jnp.broadcast_to(values.sum(0), c.shape) / self.n
         elif rule == "linear":
-            total = c @ self.users.T  # (..., K) everybody's score per user
+            total = c @ users.T  # (..., K) everybody's score per user
             inverse = jnp.where(total > 0, 1.0 / jnp.where(total > 0, total, 1.0), 0.0)
-            out = inverse @ (self.users * self.values)
+            out = inverse @ (users * values)
             if not self.engaged:  # users nobody reaches are served uniformly
                 out = out + (total == 0).sum(-1, keepdims=True).astype(self.dtype) / self.n
         elif rule == "softmax":
             if self.log_space:
                 log_c = jnp.where(occupied, jnp.log(jnp.where(occupied, c, 1.0)), -jnp.inf)
-                zc = self.z + log_c[..., None, :]  # (..., K, dim)
+                zc = consts["z"] + log_c[..., None, :]  # (..., K, dim)
                 lse = jax.scipy.special.logsumexp(zc, axis=-1, keepdims=True)
-                p = jnp.exp(self.z - lse)  # a producer on j's probability, per user
-                out = (p * self.values).sum(-2)
+                p = jnp.exp(consts["z"] - lse)  # a producer on j's probability, per user
+                out = (p * values).sum(-2)
             else:
-                partition = c @ self.a.T  # (..., K)
-                out = (1.0 / partition) @ (self.a * self.values)
+                partition = c @ consts["a"].T  # (..., K)
+                out = (1.0 / partition) @ (consts["a"] * values)
         elif rule == "hardmax":
-            scores = jnp.where(occupied[..., None, :], self.users, -jnp.inf)  # (..., K, dim)
+            scores = jnp.where(occupied[..., None, :], users, -jnp.inf)  # (..., K, dim)
             best = scores.max(-1, keepdims=True)
-            top = self.users == best
+            top = users == best
             tied = (top * c[..., None, :]).sum(-1, keepdims=True)
-            out = (top * self.values / tied).sum(-2)
+            out = (top * values / tied).sum(-2)
         else:
-            out = self._topk(c)
+            out = self._topk(consts, c)
         return jnp.where(occupied, out, 0.0)
 
-    def _topk(self, c):
+    def _topk(self, consts, c):
         """Top-k softmax from counts: in each user's sorted order, a tie group shares the slots
         left above it; every included producer's weight is its share (serving.topk_weights),
         all in log space (finite for any temperature)."""
+
         def along(arr, index):  # a per-user (K, dim) index, broadcast over the batch
             return jnp.take_along_axis(arr, jnp.broadcast_to(index, arr.shape), axis=-1)
 
-        w = c[..., self.order]  # (..., K, dim): the producers per feature, in sorted order
+        order = consts["order"]
+        w = c[..., order]  # (..., K, dim): the producers per feature, in sorted order
         through = jnp.cumsum(w, axis=-1)
         before = through - w
-        above = along(before, self.group_start)
-        tied = along(through, self.group_end) - above
+        above = along(before, consts["group_start"])
+        tied = along(through, consts["group_end"]) - above
         share = jnp.clip((self.k - above) / jnp.where(tied > 0, tied, 1.0), 0.0, 1.0)
-        z = jnp.take_along_axis(self.z, self.order, axis=-1)
+        z = jnp.take_along_axis(consts["z"], order, axis=-1)
         mass = w * share
         log_w = jnp.where(mass > 0, jnp.log(jnp.where(mass > 0, mass, 1.0)), -jnp.inf)
         lse = jax.scipy.special.logsumexp(z + log_w, axis=-1, keepdims=True)
         p = jnp.where(share > 0, share * jnp.exp(z - lse), 0.0)  # one producer of the group
-        p = along(p, self.inverse)  # back to feature order
-        return (p * self.values).sum(-2)
+        p = along(p, consts["inverse"])  # back to feature order
+        return (p * consts["values"]).sum(-2)
 
 
 # ---------------------------------------------------------------------- the env
@@ -228,8 +241,9 @@ class JaxEngagementEnv(_Base):
     (``"simultaneous"`` or ``"one"``), ``observation`` and ``observe_id`` (the NumPy env's
     layout), ``max_cycles``, ``reward_scale`` (``"per_user"`` or ``"raw"``),
     ``terminate_at_equilibrium``, ``info_regrets``, ``tol``, ``dtype`` (``"float32"`` or
-    ``"float64"``), ``table`` (regrets through a lookup table over the lattice, held as a
-    device array) and ``action_type`` (``"discrete"``, the only one).
+    ``"float64"``), ``table`` (utilities through a lookup table over the lattice, held as a
+    device array; ``"auto"``, the default: where the game's utility cache would build one,
+    :func:`recsys_eq_env.utility_cache.choose`) and ``action_type`` (``"discrete"``, the only one).
     """
 
     def __init__(
@@ -245,7 +259,8 @@ class JaxEngagementEnv(_Base):
         info_regrets: bool = True,
         tol: float = 1e-9,
         dtype: str = "float32",
-        table: bool = False,
+        table: bool | str = "auto",
+        info_deviations: bool = False,
     ):
         if action_type != "discrete":
             raise ValueError(
@@ -278,16 +293,36 @@ class JaxEngagementEnv(_Base):
         self.revision, self.max_cycles = params.revision, params.max_cycles
         self.terminate = params.terminate_at_equilibrium
         self.info_regrets, self.tol = params.info_regrets, params.tol
+        self.info_deviations = bool(info_deviations)
         self.reward_scale = params.layout.reward_scale
         self._u = _Utilities(game, self.dtype)
-        self._table = None
+        #: the population's arrays, data of every step (``consts`` arguments)
+        self.consts = {"u": self._u.consts}
+        if isinstance(table, str):
+            from .utility_cache import choose
+
+            _checks.check_choice(table, "table", ("auto",))
+            table = choose("auto", n, dim, game.n_users) == "table"
+        if not isinstance(table, (bool, np.bool_)):
+            raise TypeError(f"table must be True, False or 'auto', got {table!r}")
+        self.table = bool(table)
         if table:
             lattice = Lattice(n, dim)
             if lattice.size >= 2**31:
                 raise ValueError(f"table=True: {lattice.size:,} count vectors, too many")
-            values = game.batch_count_utilities(lattice.unrank(np.arange(lattice.size)))
-            self._table = jnp.asarray(values, self.dtype)
-            self._binomials = jnp.asarray(lattice._table, jnp.int32)
+            cache = game.cache
+            if cache is not None and cache.mode == "table":  # the game's own table, shared
+                cache.fill()
+                values = cache._table
+            else:
+                values = game.batch_count_utilities(lattice.unrank(np.arange(lattice.size)))
+            self.consts["table"] = jnp.asarray(values, self.dtype)
+            self.consts["binomials"] = jnp.asarray(lattice._table, jnp.int32)
+        self._signature = (
+            self._u.signature, n, dim, self.revision, self.layout, self.max_cycles,
+            self.terminate, self.info_regrets, self.info_deviations, self.tol,
+            str(self.dtype), self.table,
+        )  # fmt: skip
         space = self.layout.space()
         self.observation_spaces = {
             a: _box(space.low, space.high, space.shape, jnp.float32) for a in self.agents
@@ -306,16 +341,16 @@ class JaxEngagementEnv(_Base):
         ones = jnp.ones(self.dim, dtype=jnp.int32)
         return {a: ones for a in self.agents}
 
-    def reset(self, key):
+    def reset(self, key, consts=None):
         """(observations, state) of a new game: every producer on a uniformly random feature,
         the stream words drawn from ``key``."""
         start_key, words_key = jax.random.split(key)
         assignment = jax.random.randint(start_key, (self.n_producers,), 0, self.dim)
         words = jax.random.bits(words_key, (2,), jnp.uint32)
-        state = self.state_from(assignment, words)
+        state = self.state_from(assignment, words, consts)
         return self.get_obs(state), state
 
-    def state_from(self, assignment, words) -> JaxState:
+    def state_from(self, assignment, words, consts=None) -> JaxState:
         """The state of a game that starts from ``assignment`` (n,) with stream ``words``
         (2,) uint32 (a NumPy env's ``words``: the same moves follow)."""
         assignment = jnp.asarray(assignment, jnp.int32)
@@ -328,23 +363,34 @@ class JaxEngagementEnv(_Base):
             utilities=jnp.zeros(self.n_producers, self.dtype),
             regrets=jnp.zeros(self.n_producers, self.dtype),
             improvable=jnp.ones((), bool),
+            deviations=jnp.zeros(
+                (self.n_producers, self.dim if self.info_deviations else 0), self.dtype
+            ),
         )
-        return self._evaluate(state)
+        return self._evaluate(state, consts)
 
-    def step(self, key, state, actions):
+    def step(self, key, state, actions, reset_state=None, consts=None):
         """One step, then JaxMARL's autoreset: a finished game's state and observations are
         replaced by a fresh start's (``jax.lax.select``); rewards, dones and infos are the
-        step's own."""
+        step's own. As in JaxMARL, ``reset_state`` (an evaluated start, e.g. from
+        :meth:`reset`) replaces the fresh start: under ``vmap`` both branches of the select
+        are computed at every step, and a given start saves evaluating one."""
         key, reset_key = jax.random.split(key)
-        obs_st, state_st, rewards, dones, infos = self.step_env(key, state, actions)
-        obs_re, state_re = self.reset(reset_key)
+        obs_st, state_st, rewards, dones, infos = self.step_env(key, state, actions, consts)
+        if reset_state is None:
+            obs_re, state_re = self.reset(reset_key, consts)
+        else:
+            state_re, obs_re = reset_state, self.get_obs(reset_state)
         done = dones["__all__"]
         state = jax.tree_util.tree_map(lambda x, y: jax.lax.select(done, x, y), state_re, state_st)
         obs = jax.tree_util.tree_map(lambda x, y: jax.lax.select(done, x, y), obs_re, obs_st)
         return obs, state, rewards, dones, infos
 
-    def step_env(self, key, state, actions):
-        """One step without autoreset: (observations, state, rewards, dones, infos)."""
+    def step_env(self, key, state, actions, consts=None):
+        """One step without autoreset: (observations, state, rewards, dones, infos).
+
+        ``consts`` (default :attr:`consts`) are the population's arrays: a trainer passes
+        them as data so that its compiled program serves every population of this shape."""
         requested = jnp.stack([jnp.asarray(actions[a], jnp.int32) for a in self.agents])
         differs = requested != state.assignment
         if self.revision == "one":  # the requester with the smallest key (streams.py)
@@ -361,7 +407,7 @@ class JaxEngagementEnv(_Base):
         state = state._replace(
             assignment=assignment, counts=self._counts(assignment), step=state.step + 1
         )
-        state = self._evaluate(state)
+        state = self._evaluate(state, consts)
         done = state.step >= self.max_cycles
         if self.terminate:
             done = done | ~state.improvable
@@ -373,6 +419,8 @@ class JaxEngagementEnv(_Base):
         if self.info_regrets:
             infos["regret"] = state.regrets
             infos["nash_conv"] = state.regrets.sum()
+        if self.info_deviations:
+            infos["deviation_rewards"] = state.deviations * self.reward_scale
         return self.get_obs(state), state, rewards, dones, infos
 
     def get_obs(self, state) -> dict:
@@ -394,28 +442,29 @@ class JaxEngagementEnv(_Base):
     def _counts(self, assignment):
         return jnp.zeros(self.dim, jnp.int32).at[assignment].add(1)
 
-    def _rank(self, counts):
+    def _rank(self, counts, binomials):
         """Lattice ranks of (..., dim) count vectors (recsys_eq_env.lattice, in jnp)."""
         bars = jnp.cumsum(counts[..., :-1], axis=-1) + jnp.arange(self.dim - 1)
-        return self._binomials[bars, jnp.arange(1, self.dim)].sum(-1)
+        return binomials[bars, jnp.arange(1, self.dim)].sum(-1)
 
-    def utilities_of(self, counts):
+    def utilities_of(self, counts, consts=None):
         """(..., dim) ``U`` of (..., dim) count vectors (the table where there is one)."""
-        if self._table is not None:
-            return self._table[self._rank(counts)]
-        return self._u(counts)
+        consts = self.consts if consts is None else consts
+        if self.table:
+            return consts["table"][self._rank(counts, consts["binomials"])]
+        return self._u.apply(consts["u"], counts)
 
-    def _evaluate(self, state):
+    def _evaluate(self, state, consts=None):
         counts, assignment = state.counts, state.assignment
-        per_feature = self.utilities_of(counts)
+        per_feature = self.utilities_of(counts, consts)
         utilities = per_feature[assignment]
-        if not self.info_regrets:
+        if not (self.info_regrets or self.info_deviations):
             return state._replace(utilities=utilities)
         dim = self.dim
         eye = jnp.eye(dim, dtype=jnp.int32)
         moved = counts[None, None, :] - eye[:, None, :] + eye[None, :, :]  # (a, b, dim)
         moved = jnp.where((counts > 0)[:, None, None], moved, counts[None, None, :])
-        table = self.utilities_of(moved)  # (a, b, dim)
+        table = self.utilities_of(moved, consts)  # (a, b, dim)
         rows = jnp.take_along_axis(table, jnp.arange(dim)[None, :, None], axis=2)[..., 0]
         diagonal = per_feature
         best = rows.max(axis=1)
@@ -426,7 +475,14 @@ class JaxEngagementEnv(_Base):
             utilities=utilities,
             regrets=regrets[assignment],
             improvable=improving.any(),
+            deviations=rows[assignment] if self.info_deviations else state.deviations,
         )
+
+    @property
+    def signature(self) -> tuple:
+        """What a compiled step depends on besides :attr:`consts`: two envs of one signature
+        can share a program that takes their ``consts`` as data (agents.jax_learners)."""
+        return self._signature
 
     @property
     def name(self) -> str:

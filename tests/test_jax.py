@@ -124,7 +124,8 @@ def test_jit_vmap_over_games_and_keys_and_autoreset():
 
 def test_a_lookup_table_gives_the_same_numbers():
     game = rq.EngagementGame(USERS, 6, "softmax", 1.0)
-    plain, table = JaxEngagementEnv(game), JaxEngagementEnv(game, table=True)
+    plain, table = JaxEngagementEnv(game, table=False), JaxEngagementEnv(game, table=True)
+    assert JaxEngagementEnv(game).table  # "auto": a small lattice gets its table
     _, state = plain.reset(jax.random.PRNGKey(2))
     state_t = table.state_from(state.assignment, state.words)
     actions = _actions(plain, [4, 0, 1, 1, 2, 3])
