@@ -58,13 +58,15 @@ class EntropySchedule(BaseCallback):
     def __init__(self, start: float, end: float = 0.0, total: int | None = None):
         super().__init__()
         self.start, self.end, self.total = float(start), float(end), total
-        self._begin = 0
+        self._begin = None
 
     def _on_training_start(self) -> None:
-        self._begin = self.model.num_timesteps
+        # the first learn() starts the schedule; later calls (training in chunks) continue it
+        if self._begin is None:
+            self._begin = self.model.num_timesteps
         if self.total is None:
             self.total = self.locals["total_timesteps"]
-        self.model.ent_coef = self.start
+        self._on_rollout_end()
 
     def _on_rollout_end(self) -> None:
         done = (self.model.num_timesteps - self._begin) / max(self.total, 1)

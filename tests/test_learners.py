@@ -198,6 +198,24 @@ def test_shared_ppo_recipe_on_the_vector_env():
     assert (result.nash_conv_per_user <= 1e-3).mean() >= 0.75
 
 
+def test_the_entropy_schedule_continues_across_chunks_of_training():
+    """The study trains SB3 in chunks between checkpoints: the schedule's clock is the whole
+    training (a schedule restarted at every learn() would explore again at each checkpoint)."""
+    from agents.sb3 import EntropySchedule, shared_ppo
+    from recsys_eq_env.wrappers.sb3 import sb3_vec_env
+
+    game = rq.EngagementGame(rq.synthetic_users("uniform", 50, 3, seed=13), 2, "linear")
+    env = sb3_vec_env(
+        2, game=game, action_type="discrete", revision="one", observe_id=True, max_cycles=8
+    )
+    model = shared_ppo(env, seed=0, n_steps=16, batch_size=32, n_epochs=1)
+    schedule = EntropySchedule(0.02, 0.0, total=256)
+    model.learn(128, callback=schedule, reset_num_timesteps=False)
+    assert model.ent_coef == pytest.approx(0.01, abs=1e-9)
+    model.learn(128, callback=schedule, reset_num_timesteps=False)
+    assert model.ent_coef == pytest.approx(0.0, abs=1e-9)
+
+
 def test_logit_response_settles_on_an_equilibrium():
     from agents.no_regret import LogitResponse
 
