@@ -98,6 +98,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run again the cells of --out made with another study configuration",
     )
+    compare.add_argument("--marl-eval", type=Path, help="also write marl-eval's JSON here")
+    compare.add_argument(
+        "--table",
+        default="compare",
+        choices=("compare", "benchmarl"),
+        help="the table of --out the rows go to: 'benchmarl' for BenchMARL's learners, run in "
+        "their own environment (the report reads both)",
+    )
     compare.set_defaults(func=run_compare)
 
     welfare = commands.add_parser(
@@ -581,11 +589,15 @@ def run_reproduce(args) -> int:
 
 
 def run_compare(args) -> int:
-    """The learning study; curves, figure and the report's learning section."""
-    from .compare import final_table, load_study, run_study
+    """The learning study; curves, figures and the report's learning section; with
+    ``--marl-eval`` also marl-eval's JSON of the curves."""
+    import json
+
+    from .compare import leaderboard, load_study, run_study
     from .grid import default_jobs
     from .plots import plot_compare
     from .report import build_report, record_invocation
+    from .stats import marl_eval
 
     _check_run_flags(args)
     study = load_study("compare-quick" if args.quick else args.study)
@@ -597,18 +609,35 @@ def run_compare(args) -> int:
         n_jobs=args.jobs or default_jobs(),
         progress=not args.no_progress,
         recompute=args.recompute,
+        table=args.table,
     )
     seconds = time.perf_counter() - start
-    plot_compare(curves, out / "figures")
+    plot_compare(_study_rows(out), out / "figures")  # with the other table's rows, if any
     with pd_options():
-        print(final_table(curves).to_string())
-    stage = f"compare ({study.name}, {curves['key'].nunique()} cells)"
+        board = leaderboard(curves)
+        columns = ["learner", "revision", "runs", "reached", "reached_low", "reached_high",
+                   "iqm", "median_seconds"]  # fmt: skip
+        print(board[columns].to_string(index=False))
+    if args.marl_eval is not None:
+        from recsys_eq_env._io import atomic_write_text
+
+        atomic_write_text(Path(args.marl_eval), json.dumps(marl_eval(curves), indent=1) + "\n")
+    units = curves["key"].nunique()
+    stage = f"compare ({study.name}, {units} units)"
+    table = "" if args.table == "compare" else f" --table {args.table}"
     record_invocation(
-        out, _command(f"compare --study {study.name}"), {stage: seconds} if ran else {}
+        out, _command(f"compare --study {study.name}{table}"), {stage: seconds} if ran else {}
     )  # a resumed study keeps its time
     report = build_report(out)
-    print(f"compare: {curves['key'].nunique()} cells in {seconds:.1f}s; report {report}")
+    print(f"compare: {units} units (cell x learner) in {seconds:.1f}s; report {report}")
     return 0
+
+
+def _study_rows(out: Path):
+    from .report import _read
+    from .report_learning import study_rows
+
+    return study_rows(_read(out))
 
 
 def run_report(args) -> int:

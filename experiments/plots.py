@@ -434,68 +434,104 @@ def design_figure(table: pd.DataFrame):
     return fig
 
 
-COMPARE_METRICS = [
-    ("nash_conv_per_user", "nash_conv per user (median episode)", True),
-    ("success", "share of episodes at equilibrium", False),
-    ("tvd_to_best_response", "TV distance to best-response equilibrium", False),
-    ("concentration", "content concentration", False),
-]
-
-
-def compare_figure(curves: pd.DataFrame):
-    """Learning curves (one revision per step): each metric vs fraction of each learner's own
-    training, per serving rule; a last column shows the herding question (simultaneous
-    revision) as bars."""
+def compare_figure(curves: pd.DataFrame, trained: bool = True):
+    """Learning curves (one revision per step): per serving rule (rows) and number of
+    producers (columns), every learner's median nash_conv per user over its (cell, seed) runs
+    at each checkpoint, with a bootstrap 95% band of the median. ``trained``: the learners
+    whose budget is counted in producer-steps, against producer-steps; else the others (the
+    paper's dynamics and the NumPy full-information learners), against the fraction of their
+    own steps (switches, updates or revisions)."""
     from .compare import LEARNERS
 
-    main = curves[curves["revision"] == "one"] if "revision" in curves else curves
-    sim = curves[curves["revision"] == "simultaneous"] if "revision" in curves else curves[:0]
+    main = curves[curves["revision"] == "one"]
+    in_steps = main["step_unit"] == "producer-steps"
+    main = main[in_steps if trained else ~in_steps]
     servings = serving_order(main["serving"].unique())
-    columns = len(servings) + (1 if len(sim) else 0)
-    fig, axes = _grid(len(COMPARE_METRICS), columns, 4.3, 2.6)
-    learners = [name for name in LEARNERS if name in set(main["learner"])]
-    colours = dict(
-        zip(learners, plt.rcParams["axes.prop_cycle"].by_key()["color"] * 2, strict=False)
-    )
-    grid = np.linspace(0.0, 1.0, 41)
-    for c, serving in enumerate(servings):
-        block = main[main["serving"] == serving]
-        for r, (metric, label, log) in enumerate(COMPARE_METRICS):
+    ns = sorted(main["n_producers"].unique())
+    fig, axes = _grid(max(len(servings), 1), max(len(ns), 1), 4.0, 2.8)
+    present = set(main["learner"])
+    learners = [name for name in LEARNERS if name in present]
+    learners += sorted(present - set(learners))  # rows imported from elsewhere (BenchMARL)
+    colours = dict(zip(learners, plt.rcParams["axes.prop_cycle"].by_key()["color"] * 3,
+                       strict=False))  # fmt: skip
+    styles = {name: "-" if i < 10 else "--" for i, name in enumerate(learners)}
+    rng = np.random.default_rng(0)
+    for r, serving in enumerate(servings):
+        for c, n in enumerate(ns):
             ax = axes[r, c]
+            block = main[(main["serving"] == serving) & (main["n_producers"] == n)]
             for learner in learners:
-                # Every cell's curve on a common grid of training progress, then the mean:
-                # cells differ in length (best response stops at its own equilibrium).
-                lines = []
-                for _, cell in block[block["learner"] == learner].groupby("key"):
-                    steps = cell["step"].to_numpy(dtype=float)
-                    progress = steps / steps.max() if steps.max() > 0 else np.zeros_like(steps)
-                    lines.append(np.interp(grid, progress, cell[metric].to_numpy(dtype=float)))
-                if lines:
-                    ax.plot(grid, np.mean(lines, axis=0), label=learner, color=colours[learner])
-            if log:
-                ax.set_yscale("symlog", linthresh=1e-5)
-            ax.set_ylabel(label, fontsize=8)
+                runs = block[block["learner"] == learner]
+                if runs.empty:
+                    continue
+                runs = runs.sort_values("step").assign(
+                    checkpoint=lambda t: t.groupby(["key", "seed"]).cumcount()
+                )
+                last = runs["checkpoint"].max()
+                x, mid, low, high = [], [], [], []
+                for k, rows in runs.groupby("checkpoint"):
+                    values = rows["nash_conv_per_user"].to_numpy()
+                    draws = np.median(rng.choice(values, size=(300, values.size)), axis=1)
+                    x.append(rows["step"].median() if trained else k / max(last, 1))
+                    mid.append(np.median(values))
+                    low.append(np.quantile(draws, 0.025))
+                    high.append(np.quantile(draws, 0.975))
+                ax.plot(x, mid, color=colours[learner], ls=styles[learner], label=learner,
+                        lw=1.2)  # fmt: skip
+                ax.fill_between(x, low, high, color=colours[learner], alpha=0.15)
+            ax.set_yscale("symlog", linthresh=1e-5)
+            ax.axhline(1e-3, color="grey", ls=":", lw=0.8)
             ax.grid(alpha=0.3)
-            if r == 0:
-                ax.set_title(f"{serving}, one revision per step", fontsize=9)
-            if r == len(COMPARE_METRICS) - 1:
-                ax.set_xlabel("fraction of the learner's training")
-    if len(sim):
-        from .compare import final_rows
+            ax.set_title(f"{serving}, n = {n}", fontsize=9)
+            if c == 0:
+                ax.set_ylabel("nash_conv per user", fontsize=8)
+            if r == len(servings) - 1:
+                label = "producer-steps" if trained else "fraction of the learner's steps"
+                ax.set_xlabel(label, fontsize=8)
+    axes[0, 0].legend(fontsize=6)
+    what = "trained learners" if trained else "the paper's dynamics and NumPy learners"
+    fig.suptitle(
+        f"Learning curves, {what}: median over (cell, seed) runs, bootstrap 95% band "
+        "(dotted: the 1e-3 line of an equilibrium)",
+        fontsize=10,
+    )
+    return fig
 
-        last = final_rows(sim)
-        for r, (metric, _, log) in enumerate(COMPARE_METRICS):
-            ax = axes[r, -1]
-            means = last.groupby("learner")[metric].mean()
-            ax.bar(range(len(means)), means.to_numpy(), color="tab:gray")
-            ax.set_xticks(range(len(means)), means.index, rotation=20, fontsize=7)
-            if log:
-                ax.set_yscale("symlog", linthresh=1e-5)
-            ax.grid(alpha=0.3, axis="y")
-            if r == 0:
-                ax.set_title("simultaneous revision (end of training)", fontsize=9)
-    axes[0, 0].legend(fontsize=7)
-    fig.suptitle("Learning producers vs best-response dynamics (mean over cells)", fontsize=11)
+
+def leaderboard_figure(curves: pd.DataFrame):
+    """The leaderboard as a picture: the share of runs at an equilibrium with its 95%
+    interval per learner (left), and performance profiles (right): the share of runs whose
+    final nash_conv per user is at most tau, with bootstrap bands."""
+    from . import stats
+    from .compare import leaderboard, run_scores
+
+    board = leaderboard(curves, reps=500)
+    board = board[board["revision"] == "one"]
+    fig, axes = plt.subplots(1, 2, layout="constrained", figsize=(11, 4.2))
+    y = np.arange(len(board))
+    axes[0].errorbar(board["reached"], y, xerr=[board["reached"] - board["reached_low"],
+                     board["reached_high"] - board["reached"]], fmt="o", capsize=3)  # fmt: skip
+    axes[0].set_yticks(y, board["learner"], fontsize=7)
+    axes[0].invert_yaxis()
+    axes[0].set_xlabel("share of (cell, seed) runs at an equilibrium (95% CI)")
+    axes[0].grid(alpha=0.3)
+    taus = np.logspace(-6, -0.5, 40)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"] * 2
+    for colour, learner in zip(colours, board["learner"], strict=False):
+        scores, _, _ = run_scores(curves, learner)
+        if scores.size == 0:
+            continue
+        values, low, high = stats.performance_profile(np.maximum(scores, 1e-7), taus, reps=300)
+        axes[1].plot(taus, values, color=colour, label=learner, lw=1.2)
+        axes[1].fill_between(taus, low, high, color=colour, alpha=0.15)
+    axes[1].set_xscale("log")
+    axes[1].axvline(1e-3, color="grey", ls=":", lw=0.8)
+    axes[1].set_xlabel("tau: final nash_conv per user")
+    axes[1].set_ylabel("share of runs with nash_conv per user <= tau")
+    axes[1].legend(fontsize=6)
+    axes[1].grid(alpha=0.3)
+    fig.suptitle("Learners over every (cell, seed) run: reach and performance profiles",
+                 fontsize=10)  # fmt: skip
     return fig
 
 
@@ -503,4 +539,7 @@ def plot_compare(curves: pd.DataFrame, out) -> list[Path]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     save(compare_figure(curves), out / "fig5_learning")
-    return [out / "fig5_learning.png"]
+    save(leaderboard_figure(curves), out / "fig5b_leaderboard")
+    save(compare_figure(curves, trained=False), out / "fig5c_full_information")
+    return [out / f"{name}.png" for name in ("fig5_learning", "fig5b_leaderboard",
+                                             "fig5c_full_information")]  # fmt: skip

@@ -22,6 +22,7 @@ from filelock import FileLock
 from recsys_eq_env._io import atomic_write_text
 
 from .config import serving_order
+from .report_learning import leaderboard_page, learning_section, readme_line, study_rows
 
 DASH = "—"
 REAL = ("movielens-100k", "rentrunway", "amazon-digital-music")
@@ -55,8 +56,7 @@ def record_invocation(folder, command: str, stages: dict[str, float]):
 
 #: The results tables a report reads (``<name>.parquet``), when present.
 TABLES = (
-    "exp1", "exp2", "variants", "certify", "compare", "compare_rounding", "sweep", "welfare",
-    "design",
+    "exp1", "exp2", "variants", "certify", "compare", "benchmarl", "sweep", "welfare", "design",
 )  # fmt: skip
 
 
@@ -133,10 +133,10 @@ def build_report(folder) -> Path:
 
         lines += _certify_section(tables["certify"], summarise(tables["certify"]))
         lines += _certify_populations(tables["certify"])
-    if "compare" in tables:
-        lines += _learning_section(
-            tables["compare"], tables.get("sweep"), tables.get("compare_rounding")
-        )
+    study = study_rows(tables)
+    if study is not None:
+        lines += learning_section(study, tables.get("sweep"))
+        atomic_write_text(folder / "LEADERBOARD.md", leaderboard_page(study))
     if "welfare" in tables:
         lines += _welfare_section(tables["welfare"])
     if "design" in tables:
@@ -602,251 +602,6 @@ def _certify_populations(table) -> list[str]:
     return lines
 
 
-def _learning_section(curves: pd.DataFrame, sweep=None, rounding=None):
-    """The comparison tables and a reading of them, every number generated from the curves;
-    ``rounding``, the same study rerun with torch on other threads, shows how far rows move
-    when only float rounding changes."""
-    from .compare import FULL_INFORMATION, STEP_UNITS, final_table, learner_summary
-
-    if "revision" not in curves.columns:  # curves of the study before issue 11
-        return ["## Learning producers vs best-response dynamics", "", "Not run.", ""]
-    main = curves[curves["revision"] == "one"]
-    n_cells = main["key"].nunique()
-    summary = learner_summary(curves)
-    lines = [
-        "## Learning producers vs best-response dynamics",
-        "",
-        "`recsys-eq compare`: on each cell (dim, n, serving rule) the paper's best-response "
-        "dynamics give the reference equilibrium, and every learner trains on the same game "
-        f"({n_cells} cells: dims {_list(main['dim'])}, n = {_list(main['n_producers'])}, "
-        f"serving {', '.join(serving_order(main['serving'].unique()))}). Full-information "
-        f"learners ({', '.join(FULL_INFORMATION)}) see every basis vector's utility; PPO sees "
-        "only its own reward. Policies are evaluated deterministically from the same fixed "
-        "random starts (one revision per step, until an equilibrium or 10 n steps). A cell "
-        "counts as reached when the median evaluation episode ends with nash_conv per user "
-        "<= 1e-3.",
-        "",
-        *_provenance(curves),
-        "| learner | cells reached | evaluation episodes reached | median nash_conv/user | "
-        "median training seconds per cell |",
-        "|---|---|---|---|---|",
-    ]
-    for learner, row in summary.iterrows():
-        lines.append(
-            f"| {learner} | {int(row['cells reached'])}/{int(row['cells'])} | "
-            f"{row['episodes reached']:.0%} | {_cell(row['median nash_conv/user'])} | "
-            f"{_cell(row['median seconds'])} |"
-        )
-    lines += ["", "Where each learner ends, averaged over cells per serving rule:", ""]
-    final = final_table(curves)
-    lines += [
-        "| serving | learner | " + " | ".join(final.columns) + " |",
-        "|---|---" + "|---" * len(final.columns) + "|",
-    ]
-    for (serving, learner), row in final.iterrows():
-        cells = [v if isinstance(v, str) else _cell(v) for v in row.to_numpy()]
-        lines.append(f"| {serving} | {learner} | " + " | ".join(cells) + " |")
-    lines += ["", "Reading (generated from the tables):", ""]
-    for learner, row in summary.iterrows():
-        unit = STEP_UNITS.get(learner, "steps")
-        lines.append(
-            f"- **{learner}** reaches an equilibrium in {int(row['cells reached'])} of "
-            f"{int(row['cells'])} cells ({row['episodes reached']:.0%} of evaluation episodes); "
-            f"training counted in {unit}."
-        )
-    lines += _learner_by_n_table(_by_producers(main), "Cells reached by number of producers:", str)
-    lines += _learner_by_n_table(
-        _budget_by_producers(main),
-        "Training budget per cell (producer-steps at the last checkpoint, the largest over "
-        "the cells of each n):",
-        lambda v: f"{int(v):,}",
-    )
-    ppo = summary.loc[[name for name in ("shared_ppo", "independent_ppo") if name in summary.index]]
-    if len(ppo):
-        share = ppo["cells reached"].sum() / ppo["cells"].sum()
-        lines += [
-            "",
-            f"Shared and independent discrete PPO together reach an equilibrium in "
-            f"{int(ppo['cells reached'].sum())} of {int(ppo['cells'].sum())} cells "
-            f"({share:.0%}).",
-        ]
-    for ablation, label in (
-        ("shared_ppo_signed", "a Gaussian policy on signed content"),
-        ("shared_ppo_myopic", "myopic producers (discount 0)"),
-    ):
-        if ablation in summary.index and "shared_ppo" in summary.index:
-            reached = int(summary.loc[ablation, "cells reached"])
-            lines.append(
-                f"With {label} instead, shared PPO reaches {reached}"
-                f" of {int(summary.loc[ablation, 'cells'])} cells (the recipe: "
-                f"{int(summary.loc['shared_ppo', 'cells reached'])})."
-            )
-    if rounding is not None and len(rounding):
-        lines += _rounding_section(curves, rounding)
-    sim = curves[curves["revision"] == "simultaneous"]
-    if len(sim):
-        sim_summary = learner_summary(curves, "simultaneous")
-        lines += [
-            "",
-            "### Simultaneous revision: herding",
-            "",
-            "When every producer's request applies at once, producers that see the same state "
-            "move together. Same evaluation, every request applied each step "
-            f"({sim['key'].nunique()} cells):",
-            "",
-            "| learner | cells reached | evaluation episodes reached | median nash_conv/user |",
-            "|---|---|---|---|",
-        ]
-        for learner, row in sim_summary.iterrows():
-            lines.append(
-                f"| {learner} | {int(row['cells reached'])}/{int(row['cells'])} | "
-                f"{row['episodes reached']:.0%} | {_cell(row['median nash_conv/user'])} |"
-            )
-    if sweep is not None and len(sweep):
-        from .sweep import summary as sweep_summary
-
-        table = sweep_summary(sweep).reset_index()
-        lines += [
-            "",
-            "### The PPO sweep behind these settings",
-            "",
-            f"`recsys-eq sweep`: shared PPO on {_n_cells(sweep)} cells, "
-            f"{int(sweep['timesteps'].iloc[0]):,} producer-steps each, evaluated like the "
-            "study; best first (the study uses the first row).",
-            "",
-            "| " + " | ".join(table.columns) + " |",
-            "|---" * len(table.columns) + "|",
-        ]
-        for _, row in table.iterrows():
-            lines.append("| " + " | ".join(_cell(v) if not isinstance(v, str) else v
-                                           for v in row.to_numpy()) + " |")  # fmt: skip
-    return [*lines, ""]
-
-
-def _provenance(curves: pd.DataFrame) -> list[str]:
-    """What made the rows (versions, processor, threads, seeds): what a rerun needs."""
-    seeds = sorted(curves["seed"].unique())
-    lines = [
-        f"Every cell has {len(seeds)} training seed{'s' if len(seeds) > 1 else ''} "
-        f"({', '.join(map(str, seeds))})"
-        + (
-            ": one seed per cell is an anecdote, and a learner's count of cells reached moves "
-            "by a cell or more when only float rounding changes (see the rounding check "
-            "below)."
-            if len(seeds) == 1
-            else "."
-        ),
-        "",
-    ]
-    if "versions" in curves.columns:
-        made = curves[["versions", "cpu", "torch_threads"]].drop_duplicates()
-        for _, r in made.iterrows():
-            lines.append(
-                f"Rows made with {r['versions']} on {r['cpu']}, torch on "
-                f"{int(r['torch_threads'])} thread(s) and BLAS on 1. A rerun with these versions "
-                "on this processor gives the same rows bit for bit "
-                "(`tests/test_compare.py`); another processor or version may round torch's "
-                "sums differently."
-            )
-        lines.append("")
-    return lines
-
-
-def _rounding_section(curves: pd.DataFrame, rounding: pd.DataFrame) -> list[str]:
-    """The same cells and learners with torch on other threads: only float rounding differs."""
-    from .compare import SUCCESS, final_rows
-
-    keys = ["key", "learner"]
-    ours = final_rows(curves[curves["revision"] == "one"]).set_index(keys)
-    theirs = final_rows(rounding[rounding["revision"] == "one"]).set_index(keys)
-    both = ours.join(theirs, how="inner", rsuffix="_other")
-    if both.empty:
-        return []
-    threads = sorted(set(rounding.get("torch_threads", pd.Series([np.nan])).dropna().astype(int)))
-    both["delta"] = (both["nash_conv_per_user"] - both["nash_conv_per_user_other"]).abs()
-    both["reached"] = both["nash_conv_per_user"] <= SUCCESS
-    both["reached_other"] = both["nash_conv_per_user_other"] <= SUCCESS
-    lines = [
-        "",
-        "### Rounding check: the same study with torch on "
-        f"{', '.join(map(str, threads)) or 'other'} threads",
-        "",
-        "Same cells, seeds, settings and machine; only the order of torch's float sums "
-        "differs. Learners that use no torch give identical rows; the others show how far one "
-        "seed's result moves:",
-        "",
-        "| learner | cells | identical final rows | cells reached (here) | cells reached "
-        "(rounding check) | verdicts that flip | largest change in final nash_conv/user |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for learner, block in both.groupby(level="learner"):
-        same = int((block["delta"] == 0).sum())
-        flips = int((block["reached"] != block["reached_other"]).sum())
-        lines.append(
-            f"| {learner} | {len(block)} | {same} | {int(block['reached'].sum())} | "
-            f"{int(block['reached_other'].sum())} | {flips} | {_cell(block['delta'].max())} |"
-        )
-    moved = both[both["delta"] > 0].sort_values("delta", ascending=False).head(8)
-    if len(moved):
-        lines += [
-            "",
-            "Largest changes first:",
-            "",
-            "| cell | learner | final nash_conv/user (here) | (rounding check) |",
-            "|---|---|---|---|",
-        ]
-        for (key, learner), r in moved.iterrows():
-            lines.append(
-                f"| {key} | {learner} | {_cell(r['nash_conv_per_user'])} | "
-                f"{_cell(r['nash_conv_per_user_other'])} |"
-            )
-    return lines
-
-
-def _by_producers(main: pd.DataFrame) -> pd.DataFrame:
-    from .compare import LEARNERS, SUCCESS, final_rows
-
-    last = final_rows(main)
-    table = {}
-    for learner in LEARNERS:
-        mine = last[last["learner"] == learner]
-        if mine.empty:
-            continue
-        table[learner] = {
-            n: f"{int((g['nash_conv_per_user'] <= SUCCESS).sum())}/{len(g)}"
-            for n, g in mine.groupby("n_producers")
-        }
-    return pd.DataFrame(table).T
-
-
-def _learner_by_n_table(table: pd.DataFrame, title: str, fmt) -> list[str]:
-    """A learner x number-of-producers table (nothing when it is empty)."""
-    if table.empty:
-        return []
-    lines = ["", title, ""]
-    lines += ["| learner | " + " | ".join(f"n = {n}" for n in table.columns) + " |"]
-    lines += ["|---" * (len(table.columns) + 1) + "|"]
-    for learner, row in table.iterrows():
-        lines.append(f"| {learner} | " + " | ".join(fmt(v) for v in row) + " |")
-    return lines
-
-
-def _budget_by_producers(main: pd.DataFrame) -> pd.DataFrame:
-    """The producer-steps each trained learner got, per number of producers."""
-    from .compare import LEARNERS, STEP_UNITS
-
-    trained = [name for name in LEARNERS if STEP_UNITS.get(name) == "producer-steps"]
-    mine = main[main["learner"].isin(trained)]
-    if mine.empty:
-        return pd.DataFrame()
-    table = mine.groupby(["learner", "n_producers"])["step"].max().unstack("n_producers")
-    return table.reindex([name for name in trained if name in table.index])
-
-
-def _n_cells(table: pd.DataFrame) -> int:
-    return table[["dim", "n_producers", "serving"]].drop_duplicates().shape[0]
-
-
 def _list(values) -> str:
     return ", ".join(str(v) for v in sorted(set(values)))
 
@@ -1136,21 +891,9 @@ def readme_summary(folder) -> str:
             "Later revision's rules (variants): converged runs whose equilibrium over basis "
             "vectors is certified over the simplex: " + ", ".join(parts) + "."
         )
-    compare = tables.get("compare")
-    if compare is not None and "revision" in compare.columns:
-        from .compare import learner_summary
-
-        summary = learner_summary(compare)
-        seeds = compare["seed"].nunique()
-        bullets.append(
-            f"Learning (compare, {seeds} training seed{'s' if seeds > 1 else ''} per cell; "
-            "cells whose median evaluation episode ends at an equilibrium): "
-            + ", ".join(
-                f"{name} {int(r['cells reached'])}/{int(r['cells'])}"
-                for name, r in summary.iterrows()
-            )
-            + "."
-        )
+    study = study_rows(tables)
+    if study is not None:
+        bullets.append(readme_line(study))
     stages = record.get("stages", {})
     if stages:
         study = {k: v for k, v in stages.items() if k.startswith(("compare", "sweep"))}

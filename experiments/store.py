@@ -252,12 +252,16 @@ def atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
 #: The columns the report and the figures read from each table: a table without them was
 #: written by another version (or is another table under this name).
 _GRID = ("dataset", "dim", "n_producers", "embedding_seed", "serving", "converged", "iterations")
+_STUDY = ("key", "task", "revision", "learner", "feedback", "engine", "step", "step_unit",
+          "seed", "seed_index", "nash_conv_per_user", "seconds", "dim", "n_producers",
+          "serving")  # fmt: skip
 REQUIRED_COLUMNS = {
     "exp1": _GRID,
     "exp2": (*_GRID, "counts", "producer_dist", "user_dist", "user_utility_mean"),
     "variants": (*_GRID, "features_occupied", "tvd", "certificate", "certificate_gain"),
     "certify": ("utility", "equilibrium", "serving", "relative_continuous_gain"),
-    "compare": ("key", "revision", "learner", "step", "seed", "nash_conv_per_user"),
+    "compare": _STUDY,
+    "benchmarl": _STUDY,
     "welfare": (
         "serving", "equilibria", "certified_equilibria", "mixed_equilibria", "mixed_checks",
         "certified_mixed_equilibria", "optimum", "best_equilibrium", "worst_equilibrium",
@@ -271,7 +275,7 @@ REQUIRED_COLUMNS = {
 #: The command that writes each table.
 WRITTEN_BY = {"exp1": "reproduce", "exp2": "reproduce", "variants": "reproduce",
               "certify": "reproduce", "comparison_exp1": "reproduce",
-              "comparison_exp2": "reproduce"}  # fmt: skip
+              "comparison_exp2": "reproduce", "benchmarl": "compare --table benchmarl"}  # fmt: skip
 
 
 def check_schema(frame: pd.DataFrame, path, name: str) -> pd.DataFrame:
