@@ -113,8 +113,9 @@ class EngagementGame:
         self.precision = _checks.check_choice(precision, "precision", ("float64", "float32"))
         mode = _checks.check_choice(utility_cache, "utility_cache", utility_cache_module.MODES)
         self.n_users, self.dim = self.users.shape
+        batched = utility_cache_module.batched_rule(self.rule, self.n_producers, self.k)
         self.utility_cache = utility_cache_module.choose(
-            mode, self.n_producers, self.dim, self.n_users
+            mode, self.n_producers, self.dim, self.n_users, batched
         )
         if self.utility_cache == "table":  # refused up front where it cannot be built
             utility_cache_module.check_table(self.n_producers, self.dim)

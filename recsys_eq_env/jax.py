@@ -299,10 +299,11 @@ class JaxEngagementEnv(_Base):
         #: the population's arrays, data of every step (``consts`` arguments)
         self.consts = {"u": self._u.consts}
         if isinstance(table, str):
-            from .utility_cache import choose
+            from .utility_cache import batched_rule, choose
 
             _checks.check_choice(table, "table", ("auto",))
-            table = choose("auto", n, dim, game.n_users) == "table"
+            batched = batched_rule(game.rule, n, game.k)
+            table = choose("auto", n, dim, game.n_users, batched) == "table"
         if not isinstance(table, (bool, np.bool_)):
             raise TypeError(f"table must be True, False or 'auto', got {table!r}")
         self.table = bool(table)

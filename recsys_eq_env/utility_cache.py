@@ -17,8 +17,10 @@ Modes (``EngagementGame(..., utility_cache=...)``):
   afresh), misses computed in one batch.
 * ``"auto"`` (default): ``"table"`` where the table has at most :data:`AUTO_TABLE_ENTRIES`
   count vectors, fits :data:`AUTO_TABLE_BYTES` and filling it costs at most
-  :data:`AUTO_FILL_WORK` operations, else ``"off"`` (a lazy map pays only where
-  count vectors recur, as in training loops: ask for it).
+  :data:`AUTO_FILL_WORK` operations (for hardmax, top-k with k < n and uniform serving, whose
+  fill runs one count vector at a time: at most :data:`AUTO_UNBATCHED_ENTRIES`), else
+  ``"off"`` (a lazy map pays only where count vectors recur, as in training loops: ask for
+  it).
 * ``"off"``: every call computes (the batched kernel, blocked over users).
 
 One cache serves every env and thread on its game: the table is filled once under a lock,
@@ -46,17 +48,31 @@ AUTO_TABLE_ENTRIES = 1 << 20
 AUTO_TABLE_BYTES = 64 * 2**20
 #: ...and this much work to fill (count vectors x users x features).
 AUTO_FILL_WORK = 2e10
+#: ...or, for a rule filled one count vector at a time (:func:`batched_rule`), this many
+#: (about a second of filling).
+AUTO_UNBATCHED_ENTRIES = 2_000
 #: Count vectors the lazy map holds before it starts afresh.
 LAZY_ENTRIES = 1 << 20
 #: Count vectors per batch when a table is filled.
 FILL_CHUNK = 8192
 
 
-def choose(mode: str, n_producers: int, dim: int, n_users: int) -> str:
-    """The mode ``"auto"`` stands for on this game (module docstring)."""
+def batched_rule(rule: str, n_producers: int, k: int | None = None) -> bool:
+    """Whether the kernel fills a table for ``rule`` in batched array operations (linear,
+    softmax, top-k with k >= n); the other rules (hardmax, top-k with k < n, uniform) compute
+    one count vector at a time in Python, about a thousand times slower per entry."""
+    return rule in ("linear", "softmax") or (rule == "topk_softmax" and k >= n_producers)
+
+
+def choose(mode: str, n_producers: int, dim: int, n_users: int, batched: bool = True) -> str:
+    """The mode ``"auto"`` stands for on this game (module docstring); ``batched``: see
+    :func:`batched_rule` (an unbatched rule gets a table only where it has at most
+    :data:`AUTO_UNBATCHED_ENTRIES` count vectors)."""
     if mode != "auto":
         return mode
     size = lattice_size(n_producers, dim)
+    if not batched:
+        return "table" if size <= AUTO_UNBATCHED_ENTRIES else "off"
     small = size <= AUTO_TABLE_ENTRIES and size * dim * 8 <= AUTO_TABLE_BYTES
     if small and size * n_users * dim <= AUTO_FILL_WORK:
         return "table"
@@ -80,7 +96,8 @@ class UtilityCache:
     def __init__(self, oracle, n_producers: int, dim: int, mode: str = "auto"):
         self.oracle = oracle
         self.n_producers, self.dim = n_producers, dim
-        self.mode = choose(mode, n_producers, dim, oracle.n_users)
+        batched = batched_rule(oracle.rule, n_producers, getattr(oracle, "k", None))
+        self.mode = choose(mode, n_producers, dim, oracle.n_users, batched)
         self._lock = threading.Lock()
         self._table: np.ndarray | None = None
         self._lazy: dict[int, np.ndarray] = {}
