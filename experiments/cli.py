@@ -90,7 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the learning study: every learner on every cell of the study config; "
         "curves, a figure and the learning section of REPRODUCTION.md.",
     )
-    compare.add_argument("--study", default="compare", help="'compare' or a YAML file")
+    compare.add_argument(
+        "--study",
+        default="compare",
+        help="compare, compare-quick, compare-sb3, compare-benchmarl or a YAML file",
+    )
     compare.add_argument("--quick", action="store_true", help="the small study")
     _run_arguments(compare, None)
     compare.add_argument(

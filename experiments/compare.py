@@ -101,7 +101,7 @@ class Unit:
 
 # ---------------------------------------------------------------------- the study file
 #: The packaged studies (``experiments/configs/<name>.yaml``).
-STUDIES = ("compare", "compare-quick", "compare-benchmarl")
+STUDIES = ("compare", "compare-quick", "compare-sb3", "compare-benchmarl")
 
 
 def load_study(source: str = "compare") -> StudyConfig:
