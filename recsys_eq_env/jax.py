@@ -6,7 +6,7 @@
   actions)`` with per-agent dicts keyed by ``env.agents`` and ``dones["__all__"]``;
   finished games are reset inside ``step`` with ``jax.lax.select`` (JaxMARL's autoreset);
 * pure functions of (key, state, actions): ``jax.jit`` and ``jax.vmap`` over games and seeds,
-  and a trainer can compile together with it (:mod:`agents.jax`);
+  and a trainer can compile together with it (:mod:`agents.jax_learners`);
 * the same arithmetic as the NumPy envs (:mod:`recsys_eq_env.functional`): utilities from the
   count vector ``U(c)`` (every serving rule; exponentials shifted per user, or log space where
   a user's scores span more than the float range allows), the same revision stream
