@@ -344,6 +344,7 @@ def test_a_committed_unit_reproduces_on_the_machine_that_made_it(learner):
     rerun = _unit_rows(study, learner, index)
     columns = ["seed", "step", *METRICS]
     assert committed["seed"].nunique() == study.seeds_of(learner)
+
     def by_run(frame):  # the table is sorted by its store's key order, the rerun as logged
         return frame[columns].sort_values(["seed", "step"]).reset_index(drop=True)
 
