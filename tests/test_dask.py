@@ -111,8 +111,11 @@ def test_a_worker_killed_past_its_retries_is_an_error_not_a_clean_exit(tmp_path)
         try:
             with distributed.Client(cluster) as client:
 
-                def kill():
-                    time.sleep(3.0)
+                def kill():  # once a task runs (a fixed delay raced the runs on a fast machine)
+                    deadline = time.monotonic() + 120
+                    while not any(client.processing().values()) and time.monotonic() < deadline:
+                        time.sleep(0.05)
+                    time.sleep(0.2)
                     client.run(os._exit, 1)
 
                 threading.Thread(target=kill, daemon=True).start()
