@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch>=2.8,<2.14
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast docs docs-check bench lint format clean
+.PHONY: demo test test-fast test-benchmarl test-rllib docs docs-check bench lint format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,28 @@ test-fast: $(STAMP) $(ORACLES)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -m "not slow"
 
+# The libraries that pin what the main venv cannot hold, each in its own venv, with the tests
+# that run there (they skip in the main venv and say why). BenchMARL 1.5.2 pins torchrl<0.12 and
+# needs torchvision (torch 2.14.1 + torchvision 0.29.1); RLlib pins its own gymnasium.
+BENCHMARL_VENV := .venv-benchmarl
+RLLIB_VENV := .venv-rllib
+$(BENCHMARL_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(BENCHMARL_VENV)
+	$(BENCHMARL_VENV)/bin/python -m pip install --quiet torch==2.14.1 torchvision==0.29.1
+	$(BENCHMARL_VENV)/bin/python -m pip install --quiet -e ".[benchmarl]"
+	touch $@
+$(RLLIB_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(RLLIB_VENV)
+	$(RLLIB_VENV)/bin/python -m pip install --quiet "$(TORCH_SPEC)"
+	$(RLLIB_VENV)/bin/python -m pip install --quiet -e ".[rllib,test]"
+	touch $@
+
+test-benchmarl: $(BENCHMARL_VENV)/.installed
+	$(BENCHMARL_VENV)/bin/python -m pytest tests/test_benchmarl.py tests/test_library_metrics.py
+
+test-rllib: $(RLLIB_VENV)/.installed
+	$(RLLIB_VENV)/bin/python -m pytest tests/test_marl.py -k rllib
+
 # The documentation site (tutorials executed; any warning fails the build), then a look at it
 # in headless Chromium (broken images or error blocks fail; screenshots in docs/_build).
 docs: $(STAMP)
@@ -56,4 +78,4 @@ lint: $(STAMP)
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis docs/_build docs/_generated
+	rm -rf $(VENV) $(BENCHMARL_VENV) $(RLLIB_VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis docs/_build docs/_generated

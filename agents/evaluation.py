@@ -19,6 +19,10 @@ from gymnasium.vector import AutoresetMode
 
 import recsys_eq_env as rq
 
+#: nash_conv per user at or below which an episode counts as ended at an equilibrium (the
+#: learning benchmark's success threshold).
+SUCCESS = 1e-3
+
 
 @dataclass(frozen=True)
 class Evaluation:

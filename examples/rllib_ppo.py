@@ -20,6 +20,7 @@ from ray.rllib.env.wrappers.pettingzoo_env import ParallelPettingZooEnv
 from ray.tune.registry import register_env
 
 import recsys_eq_env as rq
+from agents.callbacks.rllib import NashConvCallback
 
 ENV_NAME = "recsys_eq_v0"
 
@@ -45,7 +46,9 @@ def make_env(config=None):
     return ParallelPettingZooEnv(env)
 
 
-def build(seed: int = 0):
+def build(seed: int = 0, callbacks=None):
+    """PPO with one shared module; ``callbacks``: an ``on_train_result`` callable, such as
+    :class:`agents.callbacks.rllib.NashConvCallback` (nash_conv per user in every result)."""
     register_env(ENV_NAME, make_env)
     config = (
         PPOConfig()
@@ -56,6 +59,8 @@ def build(seed: int = 0):
         .training(train_batch_size=1000, minibatch_size=250, num_epochs=4, lr=3e-4, gamma=0.9)
         .debugging(seed=seed)
     )
+    if callbacks is not None:
+        config = config.callbacks(on_train_result=callbacks)
     return config.build_algo()
 
 
@@ -65,13 +70,16 @@ def main(argv=None):
     )
     parser.add_argument("--iterations", type=int, default=3)
     args = parser.parse_args(argv)
-    algo = build()
+    algo = build(callbacks=NashConvCallback(make_env({}), episodes=5))
     returns = []
     for i in range(args.iterations):
         result = algo.train()
         value = result.get("env_runners", {}).get("episode_return_mean", np.nan)
         returns.append(value)
-        print(f"iteration {i}: mean episode return (all producers) {value:.3f}")
+        print(
+            f"iteration {i}: mean episode return (all producers) {value:.3f}, "
+            f"nash_conv per user {result['eval/nash_conv_per_user']:.4f}"
+        )
     algo.stop()
     return returns
 

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 import recsys_eq_env as rq
+from agents.evaluation import SUCCESS
 
 from . import stats
 from .config import RESULTS_VERSION, Reader, Serving, derive_seed, read_yaml
@@ -48,7 +49,6 @@ METRICS = (
     "producer_utility_mean",
     "user_utility_mean",
 )
-SUCCESS = 1e-3  # nash_conv per user at which a run counts as at an equilibrium
 NUMBERS = ("learning_rate", "temperature", "final_temperature", "entropy", "gamma", "gae_lambda")
 
 __all__ = ["LEARNERS", "METRICS", "SUCCESS", "StudyConfig", "leaderboard", "load_study",

@@ -16,6 +16,8 @@ import time
 import numpy as np
 import pandas as pd
 
+from agents.evaluation import SUCCESS
+
 from .populations import game as cell_game
 
 GRID = {
@@ -32,7 +34,6 @@ CELLS = [
 QUICK_CELLS = [(4, 5, "softmax", 1.0)]
 TIMESTEPS = 300_000
 EVAL_SEEDS = range(1000, 1003)
-SUCCESS = 1e-3
 
 
 def configs(quick: bool = False) -> list[dict]:

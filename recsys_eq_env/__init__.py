@@ -42,6 +42,23 @@ _LAZY = {
 }
 
 
+def _register_with_gymnasium() -> None:
+    """``gymnasium.make_vec("recsys_eq/Producers-v0", ...)`` after ``import recsys_eq_env``
+    (or ``make_vec("recsys_eq_env:recsys_eq/Producers-v0")``, which imports us): one vector
+    entry per producer (:mod:`recsys_eq_env.wrappers.gymnasium`). Registering imports
+    Gymnasium only (about 25 ms), not the env."""
+    import gymnasium
+
+    if "recsys_eq/Producers-v0" not in gymnasium.registry:
+        gymnasium.register(
+            "recsys_eq/Producers-v0",
+            vector_entry_point="recsys_eq_env.wrappers.gymnasium:make_producer_vector_env",
+        )
+
+
+_register_with_gymnasium()
+
+
 def __getattr__(name):
     if name == "env":  # PettingZoo's convention: env() is the AEC environment
         from .environment import aec_env

@@ -24,8 +24,14 @@ The env is the project's TorchRL env (:mod:`recsys_eq_env.wrappers.torchrl`): a 
 ``num_envs`` games with one group, ``"producers"``; episode ends at the root, as VMAS's.
 A task's config says which game: ``population`` (``uniform``, ``skewed``, ``sparse``),
 ``n_users``, ``dim``, ``users_seed``, ``n_producers``, ``rule``, ``temperature``, and the env's
-``revision``, ``observe_id`` and ``max_cycles``; or, from Python, ``game``: an
+``revision``, ``observe_id``, ``max_cycles`` and ``info_regrets``; or, from Python, ``game``: an
 :class:`~recsys_eq_env.EngagementGame` (which overrides the population keys).
+
+With ``info_regrets`` on (the default) every collected batch carries
+``("producers", "info", "nash_conv_per_user")``, which BenchMARL logs as
+``collection/producers/info/nash_conv_per_user``;
+:class:`agents.callbacks.benchmarl.NashConvCallback` adds the deterministic evaluation
+(``eval/nash_conv_per_user``).
 """
 
 from __future__ import annotations
@@ -34,14 +40,13 @@ import copy
 from collections.abc import Callable
 
 import numpy as np
-import torch
 from benchmarl.environments.common import Task, TaskClass
 from torchrl.data import Composite
 from torchrl.envs import EnvBase
 
 import recsys_eq_env as rq
 
-from .wrappers.torchrl import GROUP, torchrl_env
+from .wrappers.torchrl import GROUP, TensorDictPolicy, torchrl_env
 
 __all__ = ["BenchmarlPolicy", "EngagementClass", "EngagementTask", "train"]
 
@@ -57,6 +62,7 @@ DEFAULTS = {
     "revision": "one",
     "observe_id": True,
     "max_cycles": None,  # None: 10 n steps
+    "info_regrets": True,  # nash_conv in ("producers", "info"): BenchMARL logs it
 }
 #: The tasks: the compare study's serving rules.
 SERVING = {
@@ -114,7 +120,8 @@ class EngagementClass(TaskClass):
                 num_envs, device=device, game=game,
                 action_type="signed" if continuous_actions else "discrete",
                 revision=config["revision"], observe_id=config["observe_id"],
-                max_cycles=self.max_cycles(), info_regrets=False, dtype=np.float32,
+                max_cycles=self.max_cycles(), info_regrets=bool(config["info_regrets"]),
+                dtype=np.float32,
             )  # fmt: skip
             if seed is not None:
                 env.set_seed(seed)
@@ -138,10 +145,14 @@ class EngagementClass(TaskClass):
         return {GROUP: list(env.venv.possible_agents)}
 
     def observation_spec(self, env: EnvBase) -> Composite:
-        return env.full_observation_spec_unbatched.clone()
+        spec = env.full_observation_spec_unbatched.clone()
+        del spec[(GROUP, "info")]  # the policy reads observations; infos are logged
+        return spec
 
-    def info_spec(self, env: EnvBase):
-        return None
+    def info_spec(self, env: EnvBase) -> Composite:
+        spec = env.full_observation_spec_unbatched.clone()
+        del spec[(GROUP, "observation")]
+        return spec
 
     def state_spec(self, env: EnvBase):
         return None
@@ -173,31 +184,9 @@ class EngagementTask(Task):
         return EngagementClass(self.name, config or {})
 
 
-class BenchmarlPolicy:
-    """A trained BenchMARL policy behind stable-baselines3's ``predict``, for
-    :func:`agents.evaluate`: observations (E * n, obs_dim) in game-major order, actions
-    (E * n,) (deterministic: the policy's mode)."""
-
-    batched = True
-
-    def __init__(self, policy, n_producers: int):
-        self.policy, self.n = policy, n_producers
-
-    def predict(self, observation, state=None, episode_start=None, deterministic=True):
-        from tensordict import TensorDict
-        from torchrl.envs.utils import ExplorationType, set_exploration_type
-
-        obs = torch.as_tensor(np.asarray(observation, dtype=np.float32))
-        single = obs.ndim == 1
-        obs = obs.reshape(-1, self.n, obs.shape[-1])
-        td = TensorDict({GROUP: TensorDict({"observation": obs}, batch_size=obs.shape[:2])},
-                        batch_size=obs.shape[:1])  # fmt: skip
-        mode = ExplorationType.DETERMINISTIC if deterministic else ExplorationType.RANDOM
-        with torch.no_grad(), set_exploration_type(mode):
-            out = self.policy(td)
-        actions = out.get((GROUP, "action")).cpu().numpy()
-        actions = actions.reshape(-1, *actions.shape[2:])
-        return (actions[0] if single else actions), state
+#: A trained BenchMARL policy behind SB3's ``predict`` (TorchRL's adapter: BenchMARL's policy
+#: is a TorchRL TensorDict module over the ``"producers"`` group).
+BenchmarlPolicy = TensorDictPolicy
 
 
 ALGORITHMS = ("mappo", "ippo", "iql")

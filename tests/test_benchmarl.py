@@ -76,3 +76,41 @@ def test_mappo_and_ippo_train_into_study_rows(tmp_path):
     pd.testing.assert_frame_equal(
         run_study(load_study(str(path)), tmp_path, progress=False, table="benchmarl")[0], curves
     )
+
+
+def test_benchmarl_logs_nash_conv_with_the_callback_and_by_itself(tmp_path):
+    """Issue 23: the task's infos reach BenchMARL's logger with no glue
+    (``collection/producers/info/nash_conv_per_user``), and the callback logs the
+    deterministic evaluation, equal to a direct call of agents.evaluate."""
+    pytest.importorskip("benchmarl", reason="BenchMARL lives in its own venv (extra 'benchmarl')")
+    from benchmarl.algorithms import MappoConfig
+    from benchmarl.experiment import Experiment, ExperimentConfig
+    from benchmarl.models.mlp import MlpConfig
+
+    from agents.callbacks.benchmarl import NashConvCallback
+    from agents.evaluation import evaluate
+    from recsys_eq_env.benchmarl import BenchmarlPolicy, EngagementTask
+
+    task = EngagementTask.LINEAR.get_task({"n_producers": 3, "dim": 3, "n_users": 100})
+    config = ExperimentConfig.get_from_yaml()
+    config.max_n_frames, config.max_n_iters = 800, None
+    config.on_policy_collected_frames_per_batch, config.on_policy_n_envs_per_worker = 200, 4
+    config.on_policy_minibatch_size, config.on_policy_n_minibatch_iters = 100, 1
+    config.evaluation, config.render, config.loggers = False, False, ["csv"]
+    config.checkpoint_interval, config.checkpoint_at_end, config.create_json = 0, False, False
+    config.prefer_continuous_actions, config.save_folder = False, str(tmp_path)
+    callback = NashConvCallback(task, every=400, episodes=3, max_cycles=6)
+    run = Experiment(task=task, algorithm_config=MappoConfig.get_from_yaml(),
+                     model_config=MlpConfig.get_from_yaml(),
+                     critic_model_config=MlpConfig.get_from_yaml(), seed=0, config=config,
+                     callbacks=[callback])  # fmt: skip
+    run.run()
+    assert [frames for frames, _ in callback.history] == [400, 800]
+    logged = {p.name for p in tmp_path.rglob("*.csv")}
+    assert "collection_producers_info_nash_conv_per_user.csv" in logged
+    assert "eval_nash_conv_per_user.csv" in logged
+    direct = evaluate(BenchmarlPolicy(run.policy, 3), task.game, range(10_000, 10_003), 6,
+                      action_type="discrete", observe_id=True, revision="one")  # fmt: skip
+    assert callback.evaluate(800)["eval/nash_conv_per_user"] == float(
+        direct.nash_conv_per_user.mean()
+    )

@@ -70,3 +70,30 @@ def test_rllib_trains_a_few_iterations():
         sys.path.remove(str(EXAMPLES))
     returns = main(["--iterations", "2"])
     assert len(returns) == 2 and np.isfinite(returns).all()
+
+
+def test_rllib_callback_puts_nash_conv_in_the_train_result():
+    """Issue 23: RLlib's result carries the deterministic evaluation, equal to a direct
+    call of agents.evaluate with the same module (runs in RLlib's venv)."""
+    pytest.importorskip("ray.rllib", reason="RLlib lives in its own venv (extra 'rllib')")
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        from rllib_ppo import build, make_env
+    finally:
+        sys.path.remove(str(EXAMPLES))
+    from agents.callbacks.rllib import NashConvCallback, RLModulePolicy
+    from agents.evaluation import evaluate
+
+    callback = NashConvCallback(make_env({}), episodes=3, max_cycles=10)
+    algo = build(callbacks=callback)
+    try:
+        results = [algo.train() for _ in range(2)]
+        for result in results:  # (RLlib calls a copy of the callback: read its results)
+            assert 0 <= result["eval/nash_conv_per_user"] < np.inf
+        env = make_env({}).par_env
+        direct = evaluate(RLModulePolicy(algo.get_module("shared")), env.game,
+                          range(10_000, 10_003), 10, action_type="signed", observe_id=True,
+                          revision=env.params.revision)  # fmt: skip
+        assert results[-1]["eval/nash_conv_per_user"] == float(direct.nash_conv_per_user.mean())
+    finally:
+        algo.stop()

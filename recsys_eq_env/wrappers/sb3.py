@@ -7,6 +7,13 @@ differently). All producers of a game end their episode together; the vector env
 finished game within the same step (``AutoresetMode.SAME_STEP``) and the last observation goes
 to ``infos[i]["terminal_observation"]``, as SB3's own vector envs do. ``PPO(seed=s)`` seeds the
 next reset: game b with ``s + b``. No SuperSuit needed.
+
+**Infos per entry.** ``infos[b * n + i]`` carries producer ``i``'s values of the step just
+taken in game ``b``: ``utility``, ``moved``, ``counts`` and ``action_mask``; with
+``info_regrets=True`` also ``regret``, the game's ``nash_conv`` and ``nash_conv_per_user``
+(the learning benchmark's metric); with ``info_deviations=True`` ``deviation_rewards``
+(dim,). :class:`agents.sb3.NashConvCallback` logs them in SB3's logger. ``SB3VecEnv(venv,
+infos=False)`` returns SB3's bare entries (``terminal_observation`` only), a little faster.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from gymnasium.vector import AutoresetMode
 from stable_baselines3.common.vec_env import VecEnv
 
 from ..vector import VectorEngagementEnv, vector_env
+from ._infos import per_entry, step_infos
 
 
 def sb3_vec_env(num_envs: int, **kwargs) -> SB3VecEnv:
@@ -44,7 +52,7 @@ def _feature_indices(actions: np.ndarray, entries: int) -> np.ndarray:
 class SB3VecEnv(VecEnv):
     """A stable-baselines3 ``VecEnv`` over a :class:`VectorEngagementEnv` (module docs)."""
 
-    def __init__(self, venv: VectorEngagementEnv):
+    def __init__(self, venv: VectorEngagementEnv, infos: bool = True):
         if not isinstance(venv, VectorEngagementEnv):
             raise TypeError(f"venv must be a VectorEngagementEnv, got {type(venv).__name__}")
         if venv.autoreset_mode != AutoresetMode.SAME_STEP:
@@ -52,7 +60,9 @@ class SB3VecEnv(VecEnv):
                 "venv must reset finished games in the same step, as SB3 expects: build it "
                 "with autoreset_mode=AutoresetMode.SAME_STEP (or use sb3_vec_env)"
             )
-        self.venv = venv
+        if not isinstance(infos, bool):
+            raise TypeError(f"infos must be True or False, got {infos!r}")
+        self.venv, self.infos = venv, infos
         self.games, self.n_producers = venv.num_envs, venv.n_producers
         self.render_mode = None
         super().__init__(
@@ -64,10 +74,10 @@ class SB3VecEnv(VecEnv):
 
     def reset(self):
         seed = self._seeds[0]  # SB3 hands out seed + i per entry; games take seed + b
-        observations, _ = self.venv.reset(seed=seed)
+        observations, infos = self.venv.reset(seed=seed)
         self._reset_seeds()
         self._reset_options()
-        self.reset_infos = [{} for _ in range(self.num_envs)]
+        self.reset_infos = self._entries(infos)
         return observations.reshape(self.num_envs, -1)
 
     def step_async(self, actions) -> None:
@@ -82,7 +92,7 @@ class SB3VecEnv(VecEnv):
         observations, rewards, terminated, truncated, infos = self.venv.step(actions)
         ended = terminated | truncated
         dones = np.repeat(ended, n)
-        entries = [{} for _ in range(self.num_envs)]
+        entries = self._entries(step_infos(infos))
         if ended.any():
             final = infos["final_obs"]
             for game in np.flatnonzero(ended):
@@ -97,6 +107,15 @@ class SB3VecEnv(VecEnv):
             dones,
             entries,
         )
+
+    def _entries(self, infos: dict) -> list[dict]:
+        """One info dict per entry (module docs), or empty dicts with ``infos=False``."""
+        if not self.infos:
+            return [{} for _ in range(self.num_envs)]
+        columns = per_entry(infos, self.n_producers, self.venv.game.n_users)
+        keys = list(columns)
+        values = [columns[k].tolist() if columns[k].ndim == 1 else list(columns[k]) for k in keys]
+        return [dict(zip(keys, row, strict=True)) for row in zip(*values, strict=True)]
 
     def close(self) -> None:
         self.venv.close()
