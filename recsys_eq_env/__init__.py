@@ -46,8 +46,11 @@ def _register_with_gymnasium() -> None:
     """``gymnasium.make_vec("recsys_eq/Producers-v0", ...)`` after ``import recsys_eq_env``
     (or ``make_vec("recsys_eq_env:recsys_eq/Producers-v0")``, which imports us): one vector
     entry per producer (:mod:`recsys_eq_env.wrappers.gymnasium`). Registering imports
-    Gymnasium only (about 25 ms), not the env."""
-    import gymnasium
+    Gymnasium only (about 25 ms), not the env; the game core imports without Gymnasium."""
+    try:
+        import gymnasium
+    except ImportError:
+        return
 
     if "recsys_eq/Producers-v0" not in gymnasium.registry:
         gymnasium.register(
