@@ -21,13 +21,16 @@ demo: $(STAMP)
 	$(BIN)/recsys-eq equilibrium --population uniform --n-users 10000 --dim 10 --n-producers 50
 	$(BIN)/recsys-eq reproduce --quick
 
-# The tests' outside oracle (Gambit) is a test-only extra: pygambit 16 ships no wheel for every
-# Python, so pip may compile it (a C++ build, about 3.5 CPU minutes, once per venv). Without a
-# compiler the install fails, the Gambit tests skip and say why, and the rest still runs.
-ORACLES := $(VENV)/.gametheory
+# The tests' outside oracles (Gambit, OpenSpiel) are test-only extras, each installed on its own:
+# pygambit 16 ships no wheel for every Python, so pip may compile it (a C++ build, about 3.5 CPU
+# minutes, once per venv); OpenSpiel has wheels for CPython 3.10-3.12 only. Where one fails to
+# install, its tests skip and say why, and the rest still runs.
+ORACLES := $(VENV)/.oracles
 $(ORACLES): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[gametheory]" \
 	  || echo "make: pygambit did not install; tests/test_gambit.py will skip its oracle tests"
+	$(BIN)/python -m pip install --quiet -e ".[openspiel]" \
+	  || echo "make: OpenSpiel did not install; tests/test_openspiel.py will skip"
 	touch $(ORACLES)
 
 test: $(STAMP) $(ORACLES)

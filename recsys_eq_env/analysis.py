@@ -49,6 +49,7 @@ from .mixed import (
     symmetric_equilibria,
     symmetric_mixed_equilibrium,
 )
+from .oracles import MAX_NORMAL_FORM, normal_form, openspiel_policy, to_gambit, to_openspiel
 
 #: Refuse (count vectors x users x features) above this many operations unless asked.
 MAX_WORK = 5e12
@@ -599,63 +600,6 @@ def _local_search(game: EngagementGame, seed, starts: int = 8):
     return best_value, best_counts
 
 
-# ---------------------------------------------------------------------- outside oracles
-#: Basis-vector profiles above which the normal form is not built (d ** n payoff entries).
-MAX_NORMAL_FORM = 1_000_000
-
-
-def normal_form(game: EngagementGame) -> np.ndarray:
-    """The game over basis vectors as a normal-form payoff tensor.
-
-    ``payoffs[i][a_1, ..., a_n]`` is producer ``i``'s utility when producer ``j`` plays basis
-    vector ``a_j``: shape ``(n, d, ..., d)``, d ** n profiles, for small games only (a
-    ValueError above 1,000,000 profiles). Built from the count-vector utilities ``U(c)``, as
-    everything else here, so a disagreement with a solver of the tensor is a disagreement
-    with them.
-    """
-    n, d = game.n_producers, game.dim
-    if d**n > MAX_NORMAL_FORM:
-        raise ValueError(
-            f"game has {d}^{n} = {d**n:,} basis-vector profiles; the normal form is built for "
-            f"at most {MAX_NORMAL_FORM:,}"
-        )
-    profiles = np.array(np.unravel_index(np.arange(d**n), (d,) * n)).T  # (d^n, n)
-    counts = np.zeros((len(profiles), d), dtype=np.int64)
-    for j in range(n):
-        np.add.at(counts, (np.arange(len(profiles)), profiles[:, j]), 1)
-    lattice = Lattice(n, d)
-    ranks = lattice.rank(counts)
-    unique, inverse = np.unique(ranks, return_inverse=True)
-    per_count = _utilities(game, lattice.unrank(unique))  # (m, d): U(c)[a]
-    payoffs = per_count[inverse[:, None], profiles]  # (d^n, n): producer j's utility
-    return payoffs.T.reshape((n,) + (d,) * n)
-
-
-def to_gambit(game: EngagementGame, title: str | None = None):
-    """The game over basis vectors as a ``pygambit.Game`` (the ``gametheory`` extra).
-
-    Strategies of every player are the ``d`` basis vectors, labelled ``e0 .. e{d-1}``; payoffs
-    are :func:`normal_form` (floats). Gambit's solvers (``pygambit.nash.enumpure_solve``,
-    ``enummixed_solve``, ``logit_solve``, ...) then apply to it.
-    """
-    try:
-        import pygambit
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "to_gambit needs pygambit: pip install 'recsys-eq-env[gametheory]'"
-        ) from exc
-    payoffs = normal_form(game)
-    result = pygambit.Game.from_arrays(
-        *payoffs,
-        title=title
-        or f"engagement game: {game.n_producers} producers, {game.dim} features, {game.rule}",
-    )
-    for player in result.players:
-        for k, strategy in enumerate(player.strategies):
-            strategy.label = f"e{k}"
-    return result
-
-
 __all__ = [
     "EXACT_OPPONENTS",
     "MAX_NORMAL_FORM",
@@ -668,10 +612,12 @@ __all__ = [
     "mixed_certificate",
     "mixed_welfare",
     "normal_form",
+    "openspiel_policy",
     "pure_equilibria",
     "response_graph",
     "symmetric_equilibria",
     "symmetric_mixed_equilibrium",
     "to_gambit",
+    "to_openspiel",
     "welfare",
 ]
