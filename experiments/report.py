@@ -33,6 +33,10 @@ README_BEGIN, README_END = (
     "<!-- reproduction summary: begin -->",
     "<!-- reproduction summary: end -->",
 )
+KNOWN_BEGIN, KNOWN_END = (
+    "<!-- known-good settings: begin -->",
+    "<!-- known-good settings: end -->",
+)
 
 
 def record_invocation(folder, command: str, stages: dict[str, float]):
@@ -912,15 +916,31 @@ def readme_summary(folder) -> str:
     return "\n".join(f"* {b}" for b in bullets)
 
 
+def readme_known_good(folder) -> str:
+    """The README's known-good settings per library (:mod:`experiments.known_good`)."""
+    from .known_good import known_good_lines
+
+    study = study_rows(_read(Path(folder)))
+    if study is None:
+        return "No study rows in this folder: run `recsys-eq compare` first."
+    return "\n".join(known_good_lines(study))
+
+
+def _replace_block(text: str, begin: str, end: str, body: str, readme) -> str:
+    if begin not in text or end not in text:
+        raise ValueError(f"{readme} has no '{begin}' ... '{end}' block")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{begin}\n{body}\n{end}{tail}"
+
+
 def update_readme(readme, folder) -> bool:
-    """Rewrite the README's reproduction summary between its markers; True if it changed."""
+    """Rewrite the README's reproduction summary and its known-good settings table between
+    their markers; True if either changed."""
     readme = Path(readme)
     text = readme.read_text()
-    if README_BEGIN not in text or README_END not in text:
-        raise ValueError(f"{readme} has no '{README_BEGIN}' ... '{README_END}' block")
-    head, rest = text.split(README_BEGIN, 1)
-    _, tail = rest.split(README_END, 1)
-    new = f"{head}{README_BEGIN}\n{readme_summary(folder)}\n{README_END}{tail}"
+    new = _replace_block(text, README_BEGIN, README_END, readme_summary(folder), readme)
+    new = _replace_block(new, KNOWN_BEGIN, KNOWN_END, readme_known_good(folder), readme)
     if new != text:
         atomic_write_text(readme, new)
     return new != text

@@ -13,6 +13,7 @@ import pandas as pd
 from . import stats
 from .compare import SUCCESS, final_rows, improvement_matrix, leaderboard
 from .config import serving_order
+from .known_good import known_good_lines
 
 DASH = "—"
 #: The issue's targets over >= 10 seeds: a bandit learner's share of runs at an equilibrium
@@ -302,6 +303,10 @@ def leaderboard_page(curves: pd.DataFrame, reps: int = stats.REPS) -> str:
         *_targets(board),
         "",
         "![leaderboard](figures/fig5b_leaderboard.png)",
+        "",
+        "## Known-good settings per library",
+        "",
+        *known_good_lines(curves, reps),
         "",
         "## Adding a learner",
         "",
