@@ -400,7 +400,8 @@ def _vector_rate(venv, batched: int, warm: bool = False) -> float:
 
 def run_vector(case: Case, steps: int) -> dict:
     users, population = users_for(case)
-    batched = max(10, steps // (10 * case.num_envs) * 4)
+    # at least 200 timed steps: a few steps time cold gathers into a large table, not the step
+    batched = max(200, steps // (10 * case.num_envs) * 4)
     venv = _vector(_game(users, case, case.utility_cache), case)
     fill = 0.0
     if case.utility_cache == "table":

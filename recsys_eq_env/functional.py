@@ -25,6 +25,7 @@ else: no Generator inside but the ones passed to :func:`initial`.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -378,10 +379,14 @@ def transition(params: EnvParams, state: EnvState, actions, active, given=None) 
     if state.assignment is not None and params.action_type == "discrete":
         differs = wanted & (actions != state.assignment)
         moved = _revise(params, state, differs)
-        rows, producers = np.nonzero(moved)
-        state.assignment[rows, producers] = actions[rows, producers]
-        state.profile[rows, producers] = 0.0
-        state.profile[rows, producers, state.assignment[rows, producers]] = 1.0
+        if 4 * np.count_nonzero(moved) > moved.size:  # most moved: rebuild the one-hot rows
+            np.copyto(state.assignment, actions, where=moved)
+            np.take(_eye(params.dim), state.assignment, axis=0, out=state.profile)
+        else:
+            rows, producers = np.nonzero(moved)
+            state.assignment[rows, producers] = actions[rows, producers]
+            state.profile[rows, producers] = 0.0
+            state.profile[rows, producers, state.assignment[rows, producers]] = 1.0
     else:
         content, wants = requested_content(actions, params.action_type, params.dim)
         differs = differing_requests(state.profile, content, wants & wanted)
@@ -390,6 +395,14 @@ def transition(params: EnvParams, state: EnvState, actions, active, given=None) 
         _sync_assignment(state)
     state.steps[active] += 1
     return moved
+
+
+@functools.cache
+def _eye(dim: int) -> np.ndarray:
+    """The basis vectors as rows (read only: shared by every env of this dimension)."""
+    eye = np.eye(dim)
+    eye.flags.writeable = False
+    return eye
 
 
 def _revise(params, state, differs):

@@ -61,9 +61,13 @@ class ObservationLayout:
         batch = profile.shape[:-2]
         out = np.empty((*batch, n, self.size), dtype=np.float32)
         out[..., :dim] = profile
-        if self.observation == "aggregate":
-            total = profile.sum(axis=-2) if counts is None else counts
+        if self.observation == "aggregate" and counts is not None:
+            # Basis profiles: integer counts minus a 0/1 row, exact and >= 0 (no clip needed).
+            np.subtract(counts[..., None, :], profile, out=out[..., dim : 2 * dim],
+                        casting="unsafe")  # fmt: skip
+        elif self.observation == "aggregate":
             # Clip the float rounding of (total - own) so observations stay in their space.
+            total = profile.sum(axis=-2)
             out[..., dim : 2 * dim] = np.clip(total[..., None, :] - profile, 0.0, None)
         else:
             out[..., dim : dim + n * dim] = profile.reshape(*batch, 1, n * dim)
