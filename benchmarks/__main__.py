@@ -167,6 +167,11 @@ CASES += [
     Case("equilibria-1000-d10-n20-softmax1", "analysis", 1000, 10, 20),
     Case("graph-1000-d10-n10-softmax1", "analysis", 1000, 10, 10),
     Case("mixed-1000-d5-n20-softmax1", "analysis", 1000, 5, 20),
+    # issue 25: the game theory over count vectors
+    Case("symmetric-1000-d5-n20-softmax1", "analysis", 1000, 5, 20),
+    Case("alpharank-1000-d10-n20-softmax1", "analysis", 1000, 10, 20),
+    Case("qre-1000-d5-n20-softmax1", "analysis", 1000, 5, 20),
+    Case("cce-1000-d5-n20-softmax1", "analysis", 1000, 5, 20),
     Case("design-movielens-d10-n50", "analysis", 0, 10, 50, population="movielens-nmf"),
     Case("nmf-amazon-1.58M-d10", "nmf", 0, 10, 0, population="amazon-shaped"),
 ]
@@ -197,6 +202,9 @@ TARGETS = {  # from the issues: what each measured number must reach
     "equilibria-1000-d10-n20-softmax1": ("seconds", 120.0),
     "graph-1000-d10-n10-softmax1": ("seconds", 30.0),
     "design-movielens-d10-n50": ("seconds", 120.0),
+    "alpharank-1000-d10-n20-softmax1": ("seconds", 10.0),
+    "qre-1000-d5-n20-softmax1": ("seconds", 10.0),
+    "cce-1000-d5-n20-softmax1": ("seconds", 10.0),
 }
 ABSOLUTE = {
     "vector-10k-d10-n20-discrete-B256-float32-2threads": ("producer_steps_per_s", 1e6),
@@ -662,6 +670,24 @@ def run_analysis(case: Case, steps: int) -> dict:
             f"{len(graph.counts):,} count vectors, cycle: {graph.has_cycle}, "
             f"{len(graph.equilibria)} equilibria, basins computed ({never:.0e} never end)"
         )
+    elif case.name.startswith("symmetric"):
+        found = analysis.classify_symmetric_equilibria(game, certify=False)
+        stable = sum(e.stability.stable for e in found)
+        result = (f"{len(found)} symmetric equilibria, {stable} stable, indices sum to "
+                  f"{sum(e.stability.index for e in found)}")  # fmt: skip
+    elif case.name.startswith("alpharank"):
+        sweep = analysis.alpha_rank(game)
+        result = f"{len(sweep)} alphas; top feature {int(sweep[-1].ranking[0])}"
+    elif case.name.startswith("qre"):
+        path = analysis.qre_path(game)
+        result = (
+            f"{len(path.lambdas)} points to lambda {path.lambdas[-1]:.2g}, end nash_conv "
+            f"{path.nash_conv[-1]:.1e}, selects one: {path.selected is not None}"
+        )
+    elif case.name.startswith("cce"):
+        ce = analysis.correlated_equilibria(game, "coarse")
+        result = (f"CCE welfare [{ce.worst.welfare:.6g}, {ce.best.welfare:.6g}] over "
+                  f"{ce.variables:,} count vectors")  # fmt: skip
     else:
         mixed = analysis.symmetric_mixed_equilibrium(game, certify=False)
         result = f"nash_conv {mixed.nash_conv:.1e} ({mixed.method})"

@@ -37,7 +37,18 @@ from ._budget import MAX_BYTES, check_bytes
 from ._progress import progress_bar
 from ._threads import blas_limit
 from .certificate import certify_counts
+from .correlated import CorrelatedEquilibria, correlated_equilibria
 from .counts import strictly_improves
+from .evolution import (
+    AlphaRank,
+    SymmetricPayoffs,
+    alpha_rank,
+    classify_symmetric_equilibria,
+    fictitious_play,
+    logit_dynamics,
+    replicator,
+    stability,
+)
 from .game import EngagementGame
 from .lattice import Lattice
 from .lattice import size as lattice_size
@@ -50,6 +61,7 @@ from .mixed import (
     symmetric_mixed_equilibrium,
 )
 from .oracles import MAX_NORMAL_FORM, normal_form, openspiel_policy, to_gambit, to_openspiel
+from .qre import QREPath, qre_path
 
 #: Refuse (count vectors x users x features) above this many operations unless asked.
 MAX_WORK = 5e12
@@ -604,17 +616,29 @@ __all__ = [
     "EXACT_OPPONENTS",
     "MAX_NORMAL_FORM",
     "MAX_WORK",
+    "AlphaRank",
+    "CorrelatedEquilibria",
     "MixedEquilibrium",
     "PureEquilibria",
+    "QREPath",
     "ResponseGraph",
+    "SymmetricPayoffs",
     "Welfare",
+    "alpha_rank",
+    "classify_symmetric_equilibria",
+    "correlated_equilibria",
     "count_welfare",
+    "fictitious_play",
+    "logit_dynamics",
     "mixed_certificate",
     "mixed_welfare",
     "normal_form",
     "openspiel_policy",
     "pure_equilibria",
+    "qre_path",
+    "replicator",
     "response_graph",
+    "stability",
     "symmetric_equilibria",
     "symmetric_mixed_equilibrium",
     "to_gambit",
