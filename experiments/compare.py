@@ -398,12 +398,16 @@ def final_rows(curves: pd.DataFrame) -> pd.DataFrame:
     return curves.sort_values("step").groupby(["key", "seed"]).tail(1)
 
 
+def _wide(curves: pd.DataFrame, learner: str, revision: str) -> pd.DataFrame:
+    last = final_rows(curves[(curves["learner"] == learner) & (curves["revision"] == revision)])
+    wide = last.pivot_table(index="seed_index", columns="task", values="nash_conv_per_user")
+    return wide.dropna(axis=0, how="any")  # seeds every cell has
+
+
 def run_scores(curves: pd.DataFrame, learner: str, revision: str = "one"):
     """(nash_conv per user, success) of a learner's runs as (seeds, cells) arrays: column c is
     a cell, row s its s-th training seed."""
-    last = final_rows(curves[(curves["learner"] == learner) & (curves["revision"] == revision)])
-    wide = last.pivot_table(index="seed_index", columns="task", values="nash_conv_per_user")
-    wide = wide.dropna(axis=0, how="any")  # seeds every cell has
+    wide = _wide(curves, learner, revision)
     return wide.to_numpy(), (wide.to_numpy() <= SUCCESS).astype(float), list(wide.columns)
 
 
@@ -411,14 +415,33 @@ def leaderboard(curves: pd.DataFrame, reps: int = stats.REPS) -> pd.DataFrame:
     """Per (learner, revision): runs, the share that reach an equilibrium and the IQM of the
     final nash_conv per user, each with a stratified bootstrap 95% interval over seeds
     within cells; feedback, engine, the median training seconds per run and the median
-    steps trained per run (in the learner's ``step_unit``)."""
+    steps trained per run (in the learner's ``step_unit``).
+
+    ``common_*``: the same share on the runs every learner of the revision has (the cells
+    and seed indices they share; a cell's k-th seed is the same seed for every learner), so
+    that learners run on different cells or seed counts are compared like with like."""
+    wides = {key: _wide(curves, *key) for key in curves.groupby(["learner", "revision"]).groups}
+    wides = {key: w for key, w in wides.items() if w.size}
+    common = {}
+    for revision in {r for _, r in wides}:
+        blocks = [w for (_, r), w in wides.items() if r == revision]
+        tasks = set.intersection(*(set(w.columns) for w in blocks))
+        seeds = set.intersection(*(set(w.index) for w in blocks))
+        common[revision] = (sorted(tasks), sorted(seeds))
     rows = []
     for (learner, revision), block in curves.groupby(["learner", "revision"]):
-        scores, success, tasks = run_scores(curves, learner, revision)
-        if scores.size == 0:
+        wide = wides.get((learner, revision))
+        if wide is None:
             continue
-        reached = stats.rate(success, reps)
+        scores, success, tasks = wide.to_numpy(), (wide.to_numpy() <= SUCCESS), list(wide.columns)
+        reached = stats.rate(success.astype(float), reps)
         quality = stats.iqm(scores, reps)
+        shared_tasks, shared_seeds = common[revision]
+        shared = wide.loc[shared_seeds, shared_tasks].to_numpy()
+        if shared.size:
+            like = stats.rate((shared <= SUCCESS).astype(float), reps)
+        else:
+            like = stats.Estimate(float("nan"), float("nan"), float("nan"))
         last = final_rows(block)
         rows.append({
             "learner": learner, "revision": revision, "feedback": block["feedback"].iloc[0],
@@ -427,6 +450,9 @@ def leaderboard(curves: pd.DataFrame, reps: int = stats.REPS) -> pd.DataFrame:
             "reached_high": reached.high, "iqm": quality.value, "iqm_low": quality.low,
             "iqm_high": quality.high, "median_seconds": float(last["seconds"].median()),
             "median_steps": float(last["step"].median()), "step_unit": block["step_unit"].iloc[0],
+            "common_runs": shared.size, "common_cells": len(shared_tasks),
+            "common_seeds": len(shared_seeds), "common_reached": like.value,
+            "common_low": like.low, "common_high": like.high,
         })  # fmt: skip
     order = {name: i for i, name in enumerate(LEARNERS)}
     table = pd.DataFrame(rows)

@@ -57,6 +57,7 @@ def welfare_study(
         except ValueError as exc:  # too many opponents' count vectors for exact expectations
             symmetric, mixed_note = [], f"not computed: {exc}"
         value = analysis.welfare(game, eq, symmetric)
+        selection = _selection(game, symmetric)
         try:
             graph = analysis.response_graph(game)
             shares, stuck = graph.basins()
@@ -102,10 +103,41 @@ def welfare_study(
                 "better_response_cycle": cycle,
                 "basins": str(basins),
                 "never_at_equilibrium": stuck,
+                **selection,
                 "seconds": time.perf_counter() - start,
             }
         )
     return pd.DataFrame(rows)
+
+
+def _selection(game, symmetric) -> dict:
+    """Which equilibrium the classic selection devices pick, and the correlated-equilibrium
+    welfare bounds (:mod:`recsys_eq_env.evolution`, :mod:`recsys_eq_env.qre`,
+    :mod:`recsys_eq_env.correlated`); NaN or "" where the game is too large for them."""
+    out = {"stable_symmetric_equilibria": np.nan, "symmetric_index_sum": np.nan,
+           "qre_selected": "", "qre_end_nash_conv": np.nan, "alpha_rank": "", "ce_best": np.nan,
+           "ce_worst": np.nan, "cce_best": np.nan, "cce_worst": np.nan}  # fmt: skip
+    try:
+        payoffs = analysis.SymmetricPayoffs(game)
+    except ValueError:
+        payoffs = None
+    if payoffs is not None:
+        found = [analysis.stability(payoffs, m.shares) for m in symmetric]
+        out["stable_symmetric_equilibria"] = sum(s.stable for s in found)
+        out["symmetric_index_sum"] = sum(s.index for s in found)
+        path = analysis.qre_path(payoffs, equilibria=symmetric)
+        if path.selected is not None:
+            out["qre_selected"] = json_counts(np.round(path.selected.shares, 6))
+        out["qre_end_nash_conv"] = float(path.nash_conv[-1])
+    ranked = analysis.alpha_rank(game)[-1]
+    out["alpha_rank"] = json_counts(ranked.ranking)
+    for kind, prefix in (("correlated", "ce"), ("coarse", "cce")):
+        try:
+            bounds = analysis.correlated_equilibria(game, kind)
+        except ValueError:  # the LP's constraints would not fit in memory
+            continue
+        out[f"{prefix}_best"], out[f"{prefix}_worst"] = bounds.best.welfare, bounds.worst.welfare
+    return out
 
 
 def json_counts(values) -> str:

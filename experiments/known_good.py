@@ -13,6 +13,7 @@ import pandas as pd
 
 from . import stats
 from .compare import STUDIES, SUCCESS, leaderboard, load_study, study_settings
+from .report_common import markdown_table
 from .store import fingerprint
 
 #: The library each engine of the study stands for.
@@ -109,16 +110,17 @@ def known_good_lines(curves: pd.DataFrame, reps: int = stats.REPS) -> list[str]:
         f"{KNOWN_GOOD_LOW:.0%}. Settings are the study file's learner block (the rest are the "
         "library's defaults); seeds are per cell.",
         "",
-        "| library | learner | verdict | runs at an equilibrium (95% CI) | runs | seeds per "
-        "cell | cells | median producer-steps per run | study | settings |",
-        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for _, r in table.iterrows():
-        lines.append(
-            f"| {r['library']} | {r['learner']} | {r['verdict']} | {r['reached']:.0%} "
-            f"[{r['reached_low']:.0%}, {r['reached_high']:.0%}] | {r['runs']} | {r['seeds']} | "
-            f"{r['cells']} | {r['median_steps']:,.0f} | {r['study']} | {r['settings']} |"
-        )
+    header = ["library", "learner", "verdict", "runs at an equilibrium (95% CI)", "runs",
+              "seeds per cell", "cells", "median producer-steps per run", "study",
+              "settings"]  # fmt: skip
+    rows = [
+        [r["library"], r["learner"], r["verdict"],
+         f"{r['reached']:.0%} [{r['reached_low']:.0%}, {r['reached_high']:.0%}]", r["runs"],
+         r["seeds"], r["cells"], f"{r['median_steps']:,.0f}", r["study"], r["settings"]]
+        for _, r in table.iterrows()
+    ]  # fmt: skip
+    lines += markdown_table(header, rows)
     present = set(table["library"]) if not table.empty else set()
     missing = [name for name in LIBRARIES.values() if name not in present]
     notes = [f"{name}: no committed rows (`{COMMANDS[name]}`)" for name in missing

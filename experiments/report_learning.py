@@ -53,16 +53,24 @@ def leaderboard_lines(board: pd.DataFrame) -> list[str]:
     """The leaderboard as a Markdown table."""
     lines = [
         "| learner | feedback | revision | engine | cells | seeds per cell | runs | "
-        "runs at an equilibrium (95% CI) | IQM of final nash_conv/user (95% CI) | "
+        "runs at an equilibrium (95% CI) | like for like: on the runs every learner of the "
+        "revision has (95% CI) | IQM of final nash_conv/user (95% CI) | "
         "median steps trained per run | median training seconds per run |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for _, r in board.iterrows():
+        like = (
+            f"{_interval(r['common_reached'], r['common_low'], r['common_high'], percent=True)}"
+            f" of {int(r['common_runs'])} ({int(r['common_cells'])} cells x "
+            f"{int(r['common_seeds'])} seeds)"
+            if r.get("common_runs", 0)
+            else DASH
+        )
         lines.append(
             f"| {r['learner']} | {r['feedback']} | {r['revision']} | {r['engine']} | "
             f"{r['cells']} | {r['seeds']} | {r['runs']} | "
             f"{_interval(r['reached'], r['reached_low'], r['reached_high'], percent=True)} | "
-            f"{_interval(r['iqm'], r['iqm_low'], r['iqm_high'])} | "
+            f"{like} | {_interval(r['iqm'], r['iqm_low'], r['iqm_high'])} | "
             f"{r['median_steps']:,.0f} {r['step_unit']} | {_cell(r['median_seconds'])} |"
         )
     return lines

@@ -70,6 +70,15 @@ def test_welfare_study_prices_by_definition():
     )
     top = table.loc[table["price_of_anarchy"].idxmax()]
     assert f"The price of anarchy is largest under {top['serving']}" in section
+    # selection and correlated equilibria (issue 25): CE/CCE bracket every equilibrium
+    scale = table["optimum"].abs().max()
+    assert (table["ce_worst"] <= table["worst_equilibrium"] + 1e-9 * scale).all()
+    assert (table["ce_best"] >= table["best_equilibrium"] - 1e-9 * scale).all()
+    assert (table["cce_worst"] <= table["ce_worst"] + 1e-9 * scale).all()
+    assert (table["cce_best"] >= table["ce_best"] - 1e-9 * scale).all()
+    assert (table["stable_symmetric_equilibria"] <= table["mixed_equilibria"]).all()
+    assert (table["qre_selected"] != "").all() and (table["alpha_rank"] != "").all()
+    assert "### Equilibrium selection and correlated equilibria" in section
 
 
 def test_welfare_and_design_commands_write_their_tables(tmp_path, capsys):
