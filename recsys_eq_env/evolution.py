@@ -145,7 +145,7 @@ class Stability:
 def stability(game_or_payoffs, shares, tol: float = 1e-9) -> Stability:
     """The replicator dynamics' linearisation at the symmetric equilibrium ``shares``.
 
-    ``tol`` is relative to the payoff scale (the largest |f|): eigenvalues smaller than that
+    ``tol`` is relative to the payoff scale (the largest ``abs(f)``): eigenvalues smaller than that
     count as zero (not regular; a continuum of equilibria, e.g. two tied features, has one).
     """
     payoffs = (

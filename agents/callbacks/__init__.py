@@ -12,16 +12,13 @@ every so often and logs, in the library's own logger:
 and, from the training steps' own infos where the env reports regrets,
 ``rollout/nash_conv_per_user`` (the mean over the steps since the last log).
 
-=============  ==================================================  ========================
-library        callback                                            where it logs
-=============  ==================================================  ========================
-SB3            :class:`agents.callbacks.sb3.NashConvCallback`      ``model.logger``
-BenchMARL      :class:`agents.callbacks.benchmarl.NashConvCallback`  the experiment's loggers
-TorchRL        :class:`agents.callbacks.torchrl.NashConvHook`      a ``Trainer`` hook or a
-                                                                   plain call per batch
-RLlib          :class:`agents.callbacks.rllib.NashConvCallback`    the result dict (an
-                                                                   ``on_train_result``)
-=============  ==================================================  ========================
+* SB3: :class:`agents.callbacks.sb3.NashConvCallback`, into ``model.logger``;
+* BenchMARL: :class:`agents.callbacks.benchmarl.NashConvCallback`, into the experiment's
+  loggers;
+* TorchRL: :class:`agents.callbacks.torchrl.NashConvHook`, a ``Trainer`` hook or a plain call
+  per batch;
+* RLlib: :class:`agents.callbacks.rllib.NashConvCallback`, into the result dict (an
+  ``on_train_result``).
 
 The evaluation env is built from the training env's own settings (:meth:`Evaluator.of`), so
 observations are what the policy was trained on.
