@@ -33,7 +33,13 @@ from . import _checks
 from .game import EngagementGame
 from .lattice import Lattice
 from .lattice import size as lattice_size
-from .mixed import CHUNK, EXACT_OPPONENTS, MixedEquilibrium, symmetric_equilibria
+from .mixed import (
+    EXACT_OPPONENTS,
+    MixedEquilibrium,
+    _Opponents,
+    _symmetric_equilibria,
+    multinomial_weights,
+)
 
 
 def _utilities(game, counts):
@@ -44,8 +50,10 @@ class SymmetricPayoffs:
     """``f(x)`` and its exact Jacobian for a game, from one pass over the lattice of ``n``.
 
     ``f(x)[b]`` is a producer's expected utility on feature ``b`` when the ``n - 1`` others
-    draw their features from ``x`` (module docstring). Exact: refuses games with more than
-    :data:`recsys_eq_env.mixed.EXACT_OPPONENTS` opponents' count vectors.
+    draw their features from ``x`` (module docstring): the exact expectations of
+    :mod:`recsys_eq_env.mixed` (``opponents``), whose lattice pass also gives the Jacobian's
+    terms. Exact: refuses games with more than :data:`recsys_eq_env.mixed.EXACT_OPPONENTS`
+    opponents' count vectors.
     """
 
     def __init__(self, game: EngagementGame):
@@ -58,48 +66,25 @@ class SymmetricPayoffs:
                 f"the game has {lattice_size(n - 1, dim):,} (n_producers={n}, dim={dim})"
             )
         self.game, self.n, self.dim = game, n, dim
-        full = Lattice(n, dim)
-        self.lattice = full
-        self.u = np.concatenate([_utilities(game, c) for _, c in full.chunks(CHUNK)])  # U(c)
-        self.others = Lattice(n - 1, dim).unrank(np.arange(lattice_size(n - 1, dim)))
-        self.values = self._join(self.others)  # V(o)[b]
+        self.opponents = _Opponents(game, 0, 0)
         if n >= 2:
             self.lower = Lattice(n - 2, dim).unrank(np.arange(lattice_size(n - 2, dim)))
-            # W[j][o', b] = V(o' + e_j)[b] = U(o' + e_j + e_b)[b]
+            self._lower_coef = gammaln(n - 1) - gammaln(self.lower + 1).sum(axis=1)
+            # shifted[j][o', b] = V(o' + e_j)[b] = U(o' + e_j + e_b)[b]
+            eye = np.eye(dim, dtype=np.int64)
             self.shifted = np.stack(
-                [self._join(self.lower + np.eye(dim, dtype=np.int64)[j]) for j in range(dim)]
+                [self.opponents.lookup(self.lower + eye[j]) for j in range(dim)]
             )
-        self._log_coef = {
-            n - 1: gammaln(n) - gammaln(self.others + 1).sum(axis=1),
-        }
-        if n >= 2:
-            self._log_coef[n - 2] = gammaln(n - 1) - gammaln(self.lower + 1).sum(axis=1)
-
-    def _join(self, others):
-        out = np.empty((len(others), self.dim))
-        for b in range(self.dim):
-            joined = others.copy()
-            joined[:, b] += 1
-            out[:, b] = self.u[self.lattice.rank(joined), b]
-        return out
-
-    def _pmf(self, x, counts, total):
-        """Multinomial probabilities with 0 ** 0 = 1 (exact on the boundary)."""
-        x = np.asarray(x, dtype=np.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):  # 0 * log 0 is taken as 0
-            logs = np.log(np.clip(x, 0.0, None))
-            terms = np.where(counts > 0, counts * logs, 0.0)
-        return np.exp(self._log_coef[total] + terms.sum(axis=1))
 
     def expected(self, x) -> np.ndarray:
         """(d,) f(x)."""
-        return self._pmf(x, self.others, self.n - 1) @ self.values
+        return self.opponents.expected(x)[0]
 
     def jacobian(self, x) -> np.ndarray:
         """(d, d) d f_b / d x_j (rows b, columns j)."""
         if self.n == 1:
             return np.zeros((self.dim, self.dim))
-        p = self._pmf(x, self.lower, self.n - 2)
+        p = multinomial_weights(self._lower_coef, self.lower, x)
         return (self.n - 1) * np.einsum("m,jmb->bj", p, self.shifted)
 
     def nash_conv(self, x) -> float:
@@ -188,8 +173,8 @@ class ClassifiedEquilibrium:
 def classify_symmetric_equilibria(game: EngagementGame, certify: bool = True, seed=0, **kw):
     """Every symmetric equilibrium (:func:`recsys_eq_env.mixed.symmetric_equilibria`) with its
     stability and index under the replicator dynamics."""
-    payoffs = SymmetricPayoffs(game)
-    found = symmetric_equilibria(game, certify=certify, seed=seed, **kw)
+    payoffs = SymmetricPayoffs(game)  # one lattice pass for the equilibria and their Jacobians
+    found = _symmetric_equilibria(game, payoffs.opponents, certify=certify, seed=seed, **kw)
     return [ClassifiedEquilibrium(eq, stability(payoffs, eq.shares)) for eq in found]
 
 

@@ -100,6 +100,15 @@ class MixedEquilibrium:
         return self.continuous in ("exact", "certified by search")
 
 
+def multinomial_weights(log_coef, counts, shares) -> np.ndarray:
+    """(m,) multinomial probabilities of (m, d) count vectors under ``shares``, given the log
+    multinomial coefficients ``log_coef``; 0 ** 0 = 1 on the simplex's boundary."""
+    with np.errstate(divide="ignore", invalid="ignore"):  # a root finder may try x < 0
+        log_shares = np.log(np.asarray(shares, dtype=np.float64))
+    log_shares = np.where(np.isneginf(log_shares), -1e300, log_shares)  # 0 * log 0 = 0
+    return np.exp(log_coef + counts @ log_shares)
+
+
 class _Opponents:
     """V(o)[b] for every count vector o of n - 1 opponents (exact), or samples of them."""
 
@@ -120,15 +129,22 @@ class _Opponents:
     def _join_all(self):
         """(m, dim) V(o)[b] for every o: o + e_b is a count vector of n producers, so one pass
         over the lattice of n gives every column (d times fewer than joining feature by
-        feature)."""
-        game, dim = self.game, self.game.dim
-        full = Lattice(game.n_producers, dim)
-        u = np.concatenate([_utilities(game, c) for _, c in full.chunks(CHUNK)])
-        out = np.empty((len(self.others), dim))
-        for b in range(dim):
-            joined = self.others.copy()
+        feature); the pass is kept (``utilities``) for :meth:`lookup`."""
+        game = self.game
+        self.full = Lattice(game.n_producers, game.dim)
+        self.utilities = np.concatenate(
+            [_utilities(game, c) for _, c in self.full.chunks(CHUNK)]
+        )  # U(c) for every count vector c of n
+        return self.lookup(self.others)
+
+    def lookup(self, others):
+        """(m, dim) V(o)[b] = U(o + e_b)[b] for count vectors ``o`` of ``n - 1``, read from the
+        lattice pass (exact mode)."""
+        out = np.empty((len(others), self.game.dim))
+        for b in range(self.game.dim):
+            joined = others.copy()
             joined[:, b] += 1
-            out[:, b] = u[full.rank(joined), b]
+            out[:, b] = self.utilities[self.full.rank(joined), b]
         return out
 
     def _join(self, others):
@@ -144,10 +160,7 @@ class _Opponents:
 
     def weights(self, shares):
         """(m,) the multinomial probability of every opponents' count vector (exact mode)."""
-        with np.errstate(divide="ignore", invalid="ignore"):  # a root finder may try x < 0
-            log_shares = np.log(np.asarray(shares, dtype=np.float64))
-        log_shares = np.where(np.isneginf(log_shares), -1e300, log_shares)  # 0 * log 0 = 0
-        return np.exp(self._log_coef + self.others @ log_shares)
+        return multinomial_weights(self._log_coef, self.others, shares)
 
     def expected(self, shares):
         """(dim,) expected utilities, and the 3-sigma half-width (0 when exact)."""
@@ -457,9 +470,13 @@ def symmetric_equilibria(
     """
     if not isinstance(game, EngagementGame):
         raise TypeError(f"game must be an EngagementGame, got {type(game).__name__}")
+    return _symmetric_equilibria(game, _Opponents(game, 0, seed), tol, certify, seed, progress)
+
+
+def _symmetric_equilibria(game, opponents, tol=1e-10, certify=True, seed=0, progress=False):
+    """:func:`symmetric_equilibria` on expectations already built (``opponents``)."""
     tol = _checks.check_tol(tol)
     dim = game.dim
-    opponents = _Opponents(game, 0, seed)
     if not opponents.exact:
         raise ValueError(
             f"symmetric_equilibria needs exact expectations: the game has "

@@ -23,7 +23,7 @@ import numpy as np
 from . import _checks
 from .evolution import SymmetricPayoffs
 from .game import EngagementGame
-from .mixed import MixedEquilibrium, symmetric_equilibria
+from .mixed import MixedEquilibrium, _symmetric_equilibria
 
 
 @dataclass(frozen=True)
@@ -139,8 +139,8 @@ def qre_path(
     lambdas = np.expm1(mus) / scale
     shares = np.array([_softmax(p[:-1]) for p in zs])
     nash_conv = np.array([payoffs.nash_conv(x) for x in shares])
-    if equilibria is None and isinstance(game_or_payoffs, EngagementGame):
-        equilibria = symmetric_equilibria(game_or_payoffs, certify=False)
+    if equilibria is None:  # on the same expectations as the path
+        equilibria = _symmetric_equilibria(payoffs.game, payoffs.opponents, certify=False)
     selected = None
     if equilibria:
         distances = [float(np.abs(e.shares - shares[-1]).max()) for e in equilibria]
