@@ -42,10 +42,6 @@ from .mixed import (
 )
 
 
-def _utilities(game, counts):
-    return game.batch_count_utilities(counts, np.float64)
-
-
 class SymmetricPayoffs:
     """``f(x)`` and its exact Jacobian for a game, from one pass over the lattice of ``n``.
 
@@ -207,7 +203,7 @@ def _edge_fitness(game: EngagementGame, n: int) -> np.ndarray:
             counts = np.zeros((n - 1, dim), dtype=np.int64)
             counts[:, r] = k
             counts[:, s] = n - k
-            u = _utilities(game, counts)
+            u = game.batch_count_utilities(counts, np.float64)
             out[s, r, :, 0] = u[:, r]
             out[s, r, :, 1] = u[:, s]
     return out

@@ -17,10 +17,6 @@ from .lattice import Lattice
 MAX_NORMAL_FORM = 1_000_000
 
 
-def _utilities(game: EngagementGame, counts: np.ndarray) -> np.ndarray:
-    return game.batch_count_utilities(counts, np.float64)
-
-
 def normal_form(game: EngagementGame) -> np.ndarray:
     """The game over basis vectors as a normal-form payoff tensor.
 
@@ -43,7 +39,7 @@ def normal_form(game: EngagementGame) -> np.ndarray:
     lattice = Lattice(n, d)
     ranks = lattice.rank(counts)
     unique, inverse = np.unique(ranks, return_inverse=True)
-    per_count = _utilities(game, lattice.unrank(unique))  # (m, d): U(c)[a]
+    per_count = game.batch_count_utilities(lattice.unrank(unique), np.float64)  # (m, d): U(c)[a]
     payoffs = per_count[inverse[:, None], profiles]  # (d^n, n): producer j's utility
     return payoffs.T.reshape((n,) + (d,) * n)
 
