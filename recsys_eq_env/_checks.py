@@ -152,6 +152,25 @@ def as_counts(counts, n_producers: int, dim: int, name: str = "counts") -> np.nd
     return out
 
 
+def check_costs(costs, dim: int) -> np.ndarray | None:
+    """Per-feature production costs: None (no costs), or a finite non-negative (dim,) vector
+    (read-only copy; all zeros is None, so a game without costs runs the same code)."""
+    if costs is None:
+        return None
+    try:
+        out = np.array(costs, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"costs must be a vector of {dim} numbers, got {costs!r}") from error
+    if out.shape != (dim,):
+        raise ValueError(f"costs must have shape ({dim},) (one per feature), got {out.shape}")
+    if not np.isfinite(out).all() or (out < 0).any():
+        raise ValueError(f"costs must be finite and non-negative, got {out.tolist()}")
+    if not out.any():
+        return None
+    out.setflags(write=False)
+    return out
+
+
 def check_rule(rule, n_producers: int, k) -> tuple[str, int | None]:
     """Validate the serving rule and its ``k`` (only ``topk_softmax`` takes one)."""
     rule = check_choice(rule, "rule", RULES)

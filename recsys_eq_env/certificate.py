@@ -99,7 +99,13 @@ def certify_counts(
     gains = np.full(dim, np.nan)
     values = np.full(dim, np.nan)
     contents = np.zeros((dim, dim))
-    exact = continuous.vertex_is_optimal(game)
+    exact = continuous.vertex_is_optimal(game)  # a linear cost keeps a convex utility convex
+    if game.costs is not None and not exact:
+        raise ValueError(
+            "certify_counts cannot certify a game with production costs over the simplex (the "
+            "simplex searches do not charge costs): its equilibria are over basis vectors "
+            "(pure_equilibria, deviation_table); pass certify=False where a function offers it"
+        )
     for a in np.flatnonzero(counts):
         row = table[a]
         current, best = float(row[a]), int(row.argmax())

@@ -196,6 +196,11 @@ def best_simplex_response(
     :func:`recsys_eq_env.nonsmooth.search`, which returns as soon as it finds a content worth
     more than ``stop_above`` (a check that only asks whether the producer gains).
     """
+    if getattr(game, "costs", None) is not None:
+        raise ValueError(
+            "best_simplex_response does not charge production costs: a game with costs is "
+            "checked over basis vectors (its catalogue's items) only"
+        )
     users = game.users
     if smooth_rule(game) is None and np.asarray(weights, dtype=np.float64).sum() > 0:
         stop = math.inf if stop_above is None else float(stop_above)

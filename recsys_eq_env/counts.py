@@ -63,30 +63,35 @@ class CountOracle:
         k: int | None = None,
         utility: str = "engagement",
         precision: str = "float64",
+        costs=None,
     ):
         rule = _checks.check_choice(rule, "rule", _checks.RULES)
+        users = _checks.as_users(users)
         if rule == "topk_softmax":
             k = _checks.check_int(k, "k", minimum=1)
         elif k is not None:
             raise ValueError(f"k is only used by rule='topk_softmax', got k={k!r}")
         self._setup(
-            _checks.as_users(users),
+            users,
             rule,
             _checks.check_temperature(temperature),
             k,
             _checks.check_choice(utility, "utility", _checks.UTILITIES),
             _checks.check_choice(precision, "precision", tuple(PRECISIONS)),
+            _checks.check_costs(costs, users.shape[1]),
         )
 
     @classmethod
-    def _trusted(cls, users, rule, temperature, k, utility, precision) -> CountOracle:
+    def _trusted(cls, users, rule, temperature, k, utility, precision, costs=None):
         """An oracle from arguments a game has validated already (no second copy of users)."""
         oracle = cls.__new__(cls)
-        oracle._setup(users, rule, temperature, k, utility, precision)
+        oracle._setup(users, rule, temperature, k, utility, precision, costs)
         return oracle
 
-    def _setup(self, users, rule, temperature, k, utility, precision):
+    def _setup(self, users, rule, temperature, k, utility, precision, costs=None):
         self.users = users
+        #: (dim,) production cost of each feature, charged to the producers on it (None: free).
+        self.costs = costs
         self.rule = rule
         self.temperature = temperature
         self.k = k
@@ -162,17 +167,23 @@ class CountOracle:
         On large populations the last :data:`ROW_CACHE` rows are remembered (read-only).
         """
         if self.n_users * self.dim < ROW_CACHE_MIN_WORK:
-            return self._finite(self._row(counts, a, n_total))
+            return self._charged(self._row(counts, a, n_total))
         key = (counts.tobytes(), a)
         row = self._rows.get(key)
         if row is None:
-            row = self._finite(self._row(counts, a, n_total))
+            row = self._charged(self._row(counts, a, n_total))
             row.setflags(write=False)
             # Single dict operations are atomic: threads can at worst drop an entry.
             if len(self._rows) >= ROW_CACHE:
                 self._rows.clear()
             self._rows[key] = row
         return row
+
+    def _charged(self, served: np.ndarray) -> np.ndarray:
+        """A deviation row net of production costs (each column pays its feature's cost)."""
+        if self.costs is not None:
+            served = served - self.costs
+        return self._finite(served)
 
     def _finite(self, values: np.ndarray) -> np.ndarray:
         """``values``, or a clear error where arithmetic left the finite numbers: nothing
@@ -243,7 +254,10 @@ class CountOracle:
             else:
                 np.divide(1.0, total, out=total)
             out += total @ right[lo:hi]
-        return self._finite(np.where(counts > 0, out, 0.0).astype(np.float64))
+        out = out.astype(np.float64)
+        if self.costs is not None:
+            out -= self.costs
+        return self._finite(np.where(counts > 0, out, 0.0))
 
     def _batch_arrays(self, dtype):
         """(left (dim, n_users), right (n_users, dim)) of the batched kernel, per dtype."""
@@ -292,10 +306,13 @@ class CountOracle:
             out = self._linear_utilities(counts.astype(np.float64), n_total)
         elif rule == "softmax" or (rule == "topk_softmax" and self.k >= n_total):
             out = self._softmax_utilities(counts.astype(np.float64))
-        else:
+        else:  # from the rows, which are net of costs already
             out = np.zeros(self.dim)
             for a in np.flatnonzero(occupied):
                 out[a] = self.row(counts, int(a))[a]
+            return self._finite(np.where(occupied, out, 0.0))
+        if self.costs is not None:
+            out = out - self.costs
         return self._finite(np.where(occupied, out, 0.0))
 
     # ------------------------------------------------------------------ rules

@@ -159,7 +159,8 @@ class EngagementEnv(ParallelEnv):
     utility="engagement", k=None, game=None, utility_cache=None, action_type="simplex",
     observation="aggregate", observe_id=False, revision="simultaneous",
     terminate_at_equilibrium=False, max_cycles=500, init="basis", reward_scale="per_user",
-    tol=1e-9, info_regrets=True, info_deviations=False, deviations=None, render_mode=None)`
+    tol=1e-9, info_regrets=True, info_deviations=False, deviations=None, costs=None,
+    render_mode=None)`
 
     * `users`: a (n_users, dim) array of non-negative embeddings, rows L1-normalised by the env
       (default: 1,000 synthetic uniform users in 5 dimensions, seed 0).
@@ -169,9 +170,9 @@ class EngagementEnv(ParallelEnv):
     * `temperature`: the softmax temperature, > 0 (default 1; used by softmax and top-k).
     * `utility`: `"engagement"` (the paper's, default) or `"exposure"`.
     * `k`: each user's shortlist size for `"topk_softmax"` (only that rule takes it).
-    * `game`: a ready `recsys_eq_env.EngagementGame` instead of `users` and the five game
-      parameters above (passing both is an error); several envs may share one game and its
-      caches, also from several threads.
+    * `game`: a ready `recsys_eq_env.EngagementGame` instead of `users` and the game
+      parameters (these five, `utility_cache` and `costs`; passing both is an error); several
+      envs may share one game and its caches, also from several threads.
     * `utility_cache`: how the game remembers count-vector utilities, `"auto"` (default when
       the env builds the game), `"table"`, `"lazy"` or `"off"`
       (`recsys_eq_env.EngagementGame`; not with `game`, which has its own).
@@ -198,6 +199,10 @@ class EngagementEnv(ParallelEnv):
       (the producers cannot play anything else), else the game's `default_deviations` (basis
       vectors for engagement, where they are best responses; the simplex for exposure under
       linear or softmax serving, whose best responses are often interior).
+    * `costs`: an optional (dim,) non-negative production cost per feature, in the utility's
+      units summed over users (`recsys_eq_env.EngagementGame`): a producer's reward is what it
+      is served minus the cost of its content, so rewards may be negative (the observation
+      space's reward bound says how far). Checks are then over basis vectors only.
     * `render_mode`: `"human"` (prints a table of the user vs producer distribution per
       feature), `"ansi"` (returns that table) or `"rgb_array"` (the same as a bar chart).
 

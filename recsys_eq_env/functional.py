@@ -142,9 +142,12 @@ class EnvParams:
         deviations: str | None = None,
         utility_cache: str | None = None,
         dtype=np.float64,
+        costs=None,
     ) -> EnvParams:
         """Validate the env's keyword arguments (the single env's page lists them)."""
-        game = make_game(users, n_producers, rule, temperature, utility, k, game, utility_cache)
+        game = make_game(
+            users, n_producers, rule, temperature, utility, k, game, utility_cache, costs
+        )
         action_type = _checks.check_choice(action_type, "action_type", ACTION_TYPES)
         info_regrets = _checks.check_bool(info_regrets, "info_regrets")
         terminate = _checks.check_bool(terminate_at_equilibrium, "terminate_at_equilibrium")
@@ -156,13 +159,15 @@ class EnvParams:
         observation = _checks.check_choice(observation, "observation", OBSERVATIONS)
         observe_id = _checks.check_bool(observe_id, "observe_id")
         per_user = reward_scale == "per_user"
+        scale = 1.0 / game.n_users if per_user else 1.0
         layout = ObservationLayout(
             game.n_producers,
             game.dim,
             observation,
             observe_id,
-            1.0 / game.n_users if per_user else 1.0,
+            scale,
             1.0 if per_user else float(game.n_users),
+            0.0 if game.costs is None else -float(game.costs.max()) * scale,
         )
         return cls(
             game=game,
@@ -193,7 +198,9 @@ def check_dtype(dtype) -> np.dtype:
     return np.dtype(dtype)
 
 
-def make_game(users, n_producers, rule, temperature, utility, k, game, utility_cache=None):
+def make_game(
+    users, n_producers, rule, temperature, utility, k, game, utility_cache=None, costs=None
+):
     """The env's game: a given one (and no game parameters), or one built from ``users``."""
     params = {
         "n_producers": n_producers,
@@ -202,6 +209,7 @@ def make_game(users, n_producers, rule, temperature, utility, k, game, utility_c
         "utility": utility,
         "k": k,
         "utility_cache": utility_cache,
+        "costs": costs,
     }
     if game is not None:
         if not isinstance(game, EngagementGame):

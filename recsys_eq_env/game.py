@@ -92,6 +92,15 @@ class EngagementGame:
         Every basis-profile quantity (utilities, deviation rows and tables, regrets,
         ``nash_conv``, the dynamics' rows) comes from the same function, so agents, envs and
         the dynamics see the same numbers whatever the mode.
+    costs:
+        Optional (dim,) non-negative production cost of each feature, in the utility's units
+        (summed over users): a producer's utility is what it is served minus ``<costs, s_i>``
+        (the cost of its feature on basis content). For models whose producers pay to make
+        content (Jagadeesan, Garg, Steinhardt 2023; the ``jagadeesan-supply-v0`` scenario),
+        where features are the items of a catalogue. A linear cost keeps a producer's utility
+        convex wherever it was, so basis vectors stay best responses there; equilibrium checks
+        run over basis vectors (``deviations="simplex"`` is refused: the simplex searches do
+        not charge costs).
     """
 
     def __init__(
@@ -104,6 +113,7 @@ class EngagementGame:
         k: int | None = None,
         precision: str = "float64",
         utility_cache: str = "auto",
+        costs=None,
     ):
         self.users = _checks.as_users(users)
         self.n_producers = _checks.check_int(n_producers, "n_producers", minimum=1)
@@ -113,6 +123,7 @@ class EngagementGame:
         self.precision = _checks.check_choice(precision, "precision", ("float64", "float32"))
         mode = _checks.check_choice(utility_cache, "utility_cache", utility_cache_module.MODES)
         self.n_users, self.dim = self.users.shape
+        self.costs = _checks.check_costs(costs, self.dim)
         batched = utility_cache_module.batched_rule(self.rule, self.n_producers, self.k)
         self.utility_cache = utility_cache_module.choose(
             mode, self.n_producers, self.dim, self.n_users, batched
@@ -133,6 +144,8 @@ class EngagementGame:
 
     def __repr__(self) -> str:
         extra = f", k={self.k}" if self.k is not None else ""
+        if self.costs is not None:
+            extra += f", costs={np.round(self.costs, 6).tolist()}"
         return (
             f"EngagementGame(n_users={self.n_users}, dim={self.dim}, "
             f"n_producers={self.n_producers}, rule={self.rule!r}, "
@@ -165,6 +178,8 @@ class EngagementGame:
         exposure under ``linear`` and ``softmax`` serving, where best responses are often
         interior (linear exposure is concave in the producer's content).
         """
+        if self.costs is not None:
+            return "basis"
         if self.utility == "exposure" and self.rule in ("linear", "softmax"):
             return "simplex"
         return "basis"
@@ -173,7 +188,14 @@ class EngagementGame:
         """Validate ``deviations`` (``None``: :attr:`default_deviations`)."""
         if deviations is None:
             return self.default_deviations
-        return _checks.check_choice(deviations, "deviations", DEVIATIONS)
+        deviations = _checks.check_choice(deviations, "deviations", DEVIATIONS)
+        if deviations == "simplex" and self.costs is not None:
+            raise ValueError(
+                "deviations='simplex' is not available for a game with costs: the simplex "
+                "searches do not charge production costs; use deviations='basis' (the "
+                "catalogue's items)"
+            )
+        return deviations
 
     def deviation_check(self, deviations=None) -> str:
         """What an equilibrium check over ``deviations`` proves about Nash equilibrium.
@@ -212,11 +234,17 @@ class EngagementGame:
             return self.count_utilities_of(counts)[assignment]
         if self.rule in ("softmax", "linear"):
             users_t, *work = self._workspace()
-            return serving.smooth_producer_utilities(
+            served = serving.smooth_producer_utilities(
                 users_t, S, self.rule, self.temperature, self.utility, work
             )
-        scores = serving.score_matrix(self.users, S)
-        return serving.producer_utilities(scores, self._probabilities(scores), self.utility)
+        else:
+            scores = serving.score_matrix(self.users, S)
+            served = serving.producer_utilities(scores, self._probabilities(scores), self.utility)
+        return self._net(served, S)
+
+    def _net(self, served, S) -> np.ndarray:
+        """Served utilities (n,) of profile ``S`` net of production costs ``S @ costs``."""
+        return served if self.costs is None else served - S @ self.costs
 
     def user_utilities(self, profile) -> np.ndarray:
         """(n_users,) engagement of every user, ``v_k = sum_i p_i(c_k, S) <c_k, s_i>``."""
@@ -246,11 +274,18 @@ class EngagementGame:
         others = np.asarray(others, dtype=np.float64)
         weights = np.asarray(weights, dtype=np.float64)
         keep = weights > 0
-        candidates = self.users if candidates is None else np.asarray(candidates, float)
+        basis = candidates is None
+        if not basis and self.costs is not None:
+            raise ValueError(
+                "utilities_against with candidate scores cannot charge production costs (the "
+                "scores do not say which content they come from): pass candidates=None"
+            )
+        candidates = self.users if basis else np.asarray(candidates, float)
         p = serving.deviation_probabilities(
             candidates, others[:, keep], weights[keep], self.rule, self.temperature, self.k
         )
-        return (p * candidates).sum(axis=0) if self.utility == "engagement" else p.sum(axis=0)
+        served = (p * candidates).sum(axis=0) if self.utility == "engagement" else p.sum(axis=0)
+        return served if self.costs is None else served - self.costs
 
     def best_responses(self, profile, deviations=None) -> BestResponses:
         """Every producer's best deviation, the others fixed: over basis vectors or the simplex.
@@ -395,7 +430,11 @@ class EngagementGame:
     def mixed_utilities(self, profile, dtype=np.float64) -> np.ndarray:
         """(n,) utilities of a validated profile in ``dtype`` for the softmax and linear fast
         path (float32 halves its memory traffic; about 1e-6 relative error), else float64."""
-        if np.dtype(dtype) == np.float64 or self.rule not in ("softmax", "linear"):
+        if (
+            np.dtype(dtype) == np.float64
+            or self.rule not in ("softmax", "linear")
+            or self.costs is not None
+        ):
             return self._producer_utilities(profile)
         work = getattr(self._local, "work32", None)
         if work is None:
@@ -418,6 +457,8 @@ class EngagementGame:
             self._users_t, S, self.rule, self.temperature, self.utility, self._deviation_work()
         )
         if both is not None:
+            if self.costs is not None:
+                return self._net(both[0], S), both[1] - self.costs
             return both
         return self._producer_utilities(S), self._slow_deviations(S)
 
@@ -497,6 +538,7 @@ class EngagementGame:
                         self.k,
                         self.utility,
                         self.precision,
+                        self.costs,
                     )
         return self._oracle
 

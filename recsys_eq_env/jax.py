@@ -137,6 +137,11 @@ class _Utilities:
     its shape, and JAX's persistent cache can keep it)."""
 
     def __init__(self, game: EngagementGame, dtype):
+        if game.costs is not None:
+            raise ValueError(
+                "the JAX env has no production costs yet: use the NumPy envs for a game with "
+                "costs (parallel_env, vector_env)"
+            )
         users = np.asarray(game.users)
         self.dim, self.n, self.dtype = game.dim, game.n_producers, dtype
         self.engaged = game.utility == "engagement"

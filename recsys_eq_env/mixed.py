@@ -232,11 +232,14 @@ def symmetric_mixed_equilibrium(
     x = np.clip(x, 1e-12, None)
     x /= x.sum()
     iterations = 0
-    top = max(float(opponents.expected(np.full(dim, 1.0 / dim))[0].max()), 1e-300)
+    # The discrete replicator needs non-negative payoffs: with production costs, utilities are
+    # at least -max(costs), so shift by it (a constant shift keeps every rest point).
+    shift = 0.0 if game.costs is None else float(game.costs.max())
+    top = max(float(opponents.expected(np.full(dim, 1.0 / dim))[0].max()) + shift, 1e-300)
     scale = 1.0 / top
     while iterations < max_iter:  # discrete replicator dynamics
         iterations += 1
-        f = opponents.expected(x)[0] * scale
+        f = (opponents.expected(x)[0] + shift) * scale
         new = x * f / (x @ f)
         converged = np.abs(new - x).max() < 1e-12
         x = new
@@ -375,6 +378,8 @@ def mixed_certificate(game: EngagementGame, shares, opponents=None, tol=CERTIFIC
     shares = np.asarray(shares, dtype=np.float64)
     if continuous.vertex_is_optimal(game):
         return "exact", 0.0
+    if game.costs is not None:  # the simplex searches do not charge production costs
+        return "not checked", float("nan")
     if opponents is None:
         opponents = _Opponents(game, 0, seed)
     if not opponents.exact or game.n_producers == 1:

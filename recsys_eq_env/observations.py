@@ -31,6 +31,8 @@ class ObservationLayout:
     reward_scale: float = 1.0
     #: Upper bound of a reward.
     reward_high: float = 1.0
+    #: Lower bound of a reward (below 0 only where producers pay production costs).
+    reward_low: float = 0.0
 
     @property
     def middle(self) -> int:
@@ -49,7 +51,9 @@ class ObservationLayout:
             [1.0] * dim + middle + [self.reward_high] + ([1.0] * n if self.observe_id else []),
             dtype=np.float32,
         )
-        return gymnasium.spaces.Box(0.0, high, dtype=np.float32)
+        low = np.zeros_like(high)
+        low[dim + self.middle] = self.reward_low
+        return gymnasium.spaces.Box(low, high, dtype=np.float32)
 
     def observe(self, profile, utilities, counts=None) -> np.ndarray:
         """(..., n, size) float32 observations of every producer.
