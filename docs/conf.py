@@ -1,8 +1,9 @@
 """Sphinx configuration: furo, MyST markdown, myst-nb executing the tutorials, autodoc.
 
-Two pages are generated from the code at build time, so they cannot drift from it: the
-environment pages (the docstrings of ``EngagementEnv`` and ``VectorEngagementEnv``, which are
-their PettingZoo-style documentation) and the animation of the paper's dynamics on the landing
+Pages are generated from the code at build time, so they cannot drift from it: the
+environment pages (the docstrings of ``EngagementEnv`` and ``VectorEngagementEnv``, and of
+every scenario module of ``recsys_eq_env.zoo``, which are their PettingZoo-style
+documentation) and the animation of the paper's dynamics on the landing
 page (the env's ``rgb_array`` frames of a best-response rollout).
 """
 
@@ -45,7 +46,8 @@ suppress_warnings = ["myst.header"]  # the included report starts below level on
 
 
 def _page_from_docstring(cls, name: str) -> None:
-    """Write the class docstring (Markdown, PettingZoo's env-page form) as a MyST page."""
+    """Write the class (or module) docstring (Markdown, PettingZoo's env-page form) as a MyST
+    page."""
     target = Path(__file__).parent / "_generated" / f"{name}.md"
     target.parent.mkdir(exist_ok=True)
     text = inspect.cleandoc(cls.__doc__) + "\n"
@@ -79,10 +81,13 @@ def _hide_env_docstrings(app, what, name, obj, options, lines):
 
 
 def setup(app):
+    from recsys_eq_env import zoo
     from recsys_eq_env.environment import EngagementEnv
     from recsys_eq_env.vector import VectorEngagementEnv
 
     _page_from_docstring(EngagementEnv, "environment")
     _page_from_docstring(VectorEngagementEnv, "vector")
+    for name in zoo.scenarios():  # each scenario's page is its module's docstring
+        _page_from_docstring(zoo.spec(name)._module(), f"scenario-{name}")
     _animation()
     app.connect("autodoc-process-docstring", _hide_env_docstrings)

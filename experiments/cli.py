@@ -10,6 +10,7 @@ compare        learning producers against best-response dynamics
 sweep          the PPO hyperparameter sweep behind the compare study
 welfare        welfare at the optimum and at every equilibrium of a small game, per rule
 design         which serving rule a platform should pick: welfare and diversity per rule
+scenarios      the scenario zoo: every other paper's headline result, reproduced, a table
 plot           the figures from the tables (never recomputes)
 report         REPRODUCTION.md (and the README's summary) from the tables
 =============  ==============================================================================
@@ -137,6 +138,18 @@ def build_parser() -> argparse.ArgumentParser:
     design.add_argument("--starts", type=int, default=8, help="random starts per rule")
     _run_arguments(design, Path("results") / "analysis", jobs=None)
     design.set_defaults(func=run_design)
+
+    zoo = commands.add_parser(
+        "scenarios",
+        help="the scenario zoo: each registered scenario's headline result (a table)",
+        description="Run every registered scenario's reproduction (recsys_eq_env.scenarios()) "
+        "into scenarios.parquet, resuming finished scenarios unless --recompute; a figure and "
+        "the report's zoo section (SCENARIOS.md, the docs page).",
+    )
+    zoo.add_argument("--only", nargs="+", default=None, help="scenario ids (default: all)")
+    zoo.add_argument("--recompute", action="store_true", help="redo finished scenarios")
+    _run_arguments(zoo, Path("reproduction"), jobs=None)
+    zoo.set_defaults(func=run_scenarios_cmd)
 
     report = commands.add_parser(
         "report",
@@ -284,6 +297,27 @@ def run_design(args) -> int:
         print(f"best for users: {names} ({welfare:.4f} per user at a certified equilibrium)")
     record_invocation(out, _command("design"), {f"design [{args.dataset}]": seconds})
     print(f"design: {len(table)} serving rules in {seconds:.1f}s; report {build_report(out)}")
+    return 0
+
+
+def run_scenarios_cmd(args) -> int:
+    from .plots import save
+    from .report import build_report, record_invocation
+    from .scenarios import run_scenarios, scenarios_figure
+
+    out = check_out(args.out)
+    table, seconds = run_scenarios(out, args.only, args.recompute, not args.no_progress)
+    (out / "figures").mkdir(exist_ok=True)
+    save(scenarios_figure(table), out / "figures" / "fig9_scenarios")
+    if seconds:
+        stages = {f"scenario [{name}]": value for name, value in seconds.items()}
+        record_invocation(out, _command("scenarios"), stages)
+    from recsys_eq_env import zoo
+
+    for name in dict.fromkeys(table["scenario"]):
+        text, holds = zoo.spec(name).verdict(table[table["scenario"] == name])
+        print(f"{name}: {'holds' if holds else 'does not hold'}: {text}")
+    print(f"scenarios: {len(seconds)} run now; report {build_report(out)}")
     return 0
 
 
@@ -680,7 +714,13 @@ def pd_options():
 
 
 def _command(fallback: str) -> str:
-    if len(sys.argv) > 1 and sys.argv[1] in ("reproduce", "compare", "welfare", "design"):
+    if len(sys.argv) > 1 and sys.argv[1] in (
+        "reproduce",
+        "compare",
+        "welfare",
+        "design",
+        "scenarios",
+    ):
         return "recsys-eq " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     return f"recsys-eq {fallback}"
 

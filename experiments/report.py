@@ -39,6 +39,7 @@ from .report_readme import (
     readme_summary,
     update_readme,
 )
+from .report_scenarios import scenarios_page, scenarios_section
 
 
 def record_invocation(folder, command: str, stages: dict[str, float]):
@@ -126,6 +127,9 @@ def build_report(folder) -> Path:
         lines += _welfare_section(tables["welfare"])
     if "design" in tables:
         lines += _design_section(tables["design"])
+    if "scenarios" in tables:
+        lines += scenarios_section(tables["scenarios"])
+        atomic_write_text(folder / "SCENARIOS.md", scenarios_page(tables["scenarios"]))
     figures = sorted((folder / "figures").glob("*.png"))
     if figures:
         lines += ["## Figures", ""]

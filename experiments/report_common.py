@@ -25,6 +25,7 @@ def markdown_table(header, rows) -> list[str]:
 #: The results tables a report reads (``<name>.parquet``), when present.
 TABLES = (
     "exp1", "exp2", "variants", "certify", "compare", "benchmarl", "sweep", "welfare", "design",
+    "scenarios",
 )  # fmt: skip
 
 

@@ -112,12 +112,17 @@ def readme_summary(folder) -> str:
     if stages:
         study = {k: v for k, v in stages.items() if k.startswith(("compare", "sweep"))}
         analysis = {k: v for k, v in stages.items() if k.startswith(("welfare", "design"))}
-        grid = sum(v for k, v in stages.items() if k not in study and k not in analysis)
+        zoo = {k: v for k, v in stages.items() if k.startswith("scenario")}
+        grid = sum(
+            v for k, v in stages.items() if k not in study and k not in analysis and k not in zoo
+        )
         parts = [f"the paper's grid (embeddings, experiments, certify, figures) {_duration(grid)}"]
         if study:
             parts.append(f"the learning study {_duration(sum(study.values()))}")
         if analysis:
             parts.append(f"welfare and design {_duration(sum(analysis.values()))}")
+        if zoo:
+            parts.append(f"the scenario zoo {_duration(sum(zoo.values()))}")
         bullets.append(
             f"Time on {record.get('machine', 'this machine')}: "
             + ", ".join(parts)

@@ -269,6 +269,7 @@ REQUIRED_COLUMNS = {
         "pure_price_of_stability", "better_response_cycle",
     ),
     "design": ("serving", "rule", "runs", "converged", "certified", "check", "user_welfare_mean"),
+    "scenarios": ("scenario", "setting", "metric", "value"),
     "comparison_exp1": ("dataset", "serving", "z"),
     "comparison_exp2": ("dataset", "serving", "identical", "ours_counts", "theirs_counts"),
 }  # fmt: skip

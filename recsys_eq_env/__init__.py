@@ -2,7 +2,8 @@
 
 The game core (:class:`EngagementGame`, :func:`best_response_dynamics`, ...) needs only NumPy
 and SciPy. The environments (:func:`parallel_env`, :func:`env`, :func:`vector_env`) need
-Gymnasium and PettingZoo, and are imported on first use.
+Gymnasium and PettingZoo, and are imported on first use; so is the scenario zoo
+(:func:`make`, :func:`scenarios`: the other papers' models as named envs).
 """
 
 from .certificate import Certificate, certify_counts, certify_profile
@@ -39,6 +40,8 @@ _LAZY = {
     "DatasetUnavailableError": "data",
     "load_users": "data",
     "users_from_ratings": "data",
+    "make": "zoo",
+    "scenarios": "zoo",
 }
 
 
@@ -104,10 +107,12 @@ __all__ = [
     "compositions",
     "env",
     "load_users",
+    "make",
     "parallel_env",
     "producer_distribution",
     "profile_from_assignment",
     "pure_nash_equilibria",
+    "scenarios",
     "strictly_improves",
     "synthetic_users",
     "total_variation",

@@ -24,12 +24,18 @@ def size(total: int, dim: int) -> int:
     return math.comb(total + dim - 1, dim - 1)
 
 
+#: Binomials above this are stored as this: a valid rank sums terms below the lattice's size
+#: (< 2**62), so no rank reads one, and the int64 table cannot overflow (few producers over
+#: many features: C(97, 48) > 2**63 while the lattice of 2 producers over 97 has 4,753).
+_CAP = 2**62
+
+
 def _binomials(slots: int, dim: int) -> np.ndarray:
-    """(slots + 1, dim) table of C(s, j) as int64 (exact below 2**63)."""
+    """(slots + 1, dim) table of C(s, j) as int64, exact up to :data:`_CAP`."""
     table = np.zeros((slots + 1, dim), dtype=np.int64)
     for j in range(dim):
         for s in range(slots + 1):
-            table[s, j] = math.comb(s, j)
+            table[s, j] = min(math.comb(s, j), _CAP)
     return table
 
 

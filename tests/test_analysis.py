@@ -164,3 +164,14 @@ def test_a_mixed_equilibrium_next_to_a_face_is_found_exactly():
     assert mixed.shares[3] == 0.0 and (np.delete(mixed.shares, 3) > 0.05).all()
     assert mixed.expected[3] < mixed.expected.max() - 1e-4
     assert mixed.iterations < 20_000
+
+
+@pytest.mark.parametrize("total, dim", [(2, 97), (3, 60), (1, 200)])
+def test_the_lattice_numbers_few_producers_over_many_features(total, dim):
+    """C(s, j) beyond int64 (C(97, 48) > 2**63) is never read by a valid rank: the table caps
+    it instead of overflowing (found with a 97-item catalogue of jagadeesan-supply-v0)."""
+    lattice = Lattice(total, dim)
+    counts = lattice.unrank(np.arange(lattice.size))
+    assert len({tuple(c) for c in counts}) == lattice.size == math.comb(total + dim - 1, dim - 1)
+    assert (counts.sum(axis=1) == total).all()
+    np.testing.assert_array_equal(lattice.rank(counts), np.arange(lattice.size))
