@@ -50,6 +50,11 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+if __name__ == "__main__":  # `python -m benchmarks`: one core per timing unless the caller says
+    # otherwise; set before NumPy is first imported (below), and only when run, not imported
+    for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
+
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SHARED_ML = SHARED_DATA / "embeddings" / "ml100k_nmf_dim5_seed5.npy"
 

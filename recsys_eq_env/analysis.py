@@ -59,6 +59,7 @@ from .mixed import (
     mixed_certificate,
     symmetric_equilibria,
     symmetric_mixed_equilibrium,
+    tied_features,
 )
 from .oracles import MAX_NORMAL_FORM, normal_form, openspiel_policy, to_gambit, to_openspiel
 from .qre import QREPath, qre_path
@@ -641,6 +642,7 @@ __all__ = [
     "stability",
     "symmetric_equilibria",
     "symmetric_mixed_equilibrium",
+    "tied_features",
     "to_gambit",
     "to_openspiel",
     "welfare",

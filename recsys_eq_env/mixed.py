@@ -10,7 +10,11 @@ iff ``f`` is equal on the support of ``x`` and no larger off it.
   from ``start``, finished by a root finder. A game may have several.
 * :func:`symmetric_equilibria` finds *every* one, by support enumeration: on each of the
   ``2^d - 1`` supports, "equal expected utility on the support" solved from several starts,
-  kept where the shares are positive and no feature off the support earns more.
+  kept where the shares are positive and no feature off the support earns more. Features
+  the game cannot tell apart (:func:`tied_features`) make continua of equilibria (any split
+  of a share among them); each continuum is reported once, as its even split, with
+  :attr:`MixedEquilibrium.continuum` naming the classes (other non-isolated equilibria, of
+  non-generic games, show as ``regular=False`` in :func:`recsys_eq_env.analysis.stability`).
 
 A mixture over basis vectors is an equilibrium of the game as specified (content on the
 simplex) only if no content ``s`` earns more against it: :func:`mixed_certificate` says
@@ -93,6 +97,11 @@ class MixedEquilibrium:
     iterations: int = 0
     #: (dim,) bool: the features drawn with positive probability.
     support: np.ndarray | None = None
+    #: The classes of tied features (identical for every user, and in cost) this equilibrium
+    #: spreads over: every split of such a class's share among its features is an
+    #: equilibrium too, so it is one point of a continuum (the even split stands for it).
+    #: ``()`` for an isolated equilibrium (:func:`tied_features`).
+    continuum: tuple = ()
 
     @property
     def certified(self) -> bool:
@@ -503,12 +512,44 @@ def _symmetric_equilibria(game, opponents, tol=1e-10, certify=True, seed=0, prog
                 found.append(y)
     bar.close()
     results = []
-    for y in found:
+    for y, continuum in _merge_ties(found, tied_features(game)):
         f, bound = opponents.expected(y)
         nash_conv = max(float(game.n_producers * (f.max() - y @ f)), 0.0)
-        result = MixedEquilibrium(y, f, nash_conv, "exact", bound, 0)
+        result = MixedEquilibrium(y, f, nash_conv, "exact", bound, 0, continuum=continuum)
         results.append(_certified(game, opponents, result, certify, seed))
     return results
+
+
+def tied_features(game: EngagementGame) -> tuple[tuple[int, ...], ...]:
+    """The classes (of two or more features) that no user and no cost tells apart: identical
+    columns of the users (after normalisation) and equal costs. A producer's utility depends
+    only on how many producers sit in each class, so the split of a share within a class is
+    free."""
+    users, dim = game.users, game.dim
+    costs = np.zeros(dim) if game.costs is None else game.costs
+    keys: dict[bytes, list[int]] = {}
+    for j in range(dim):
+        keys.setdefault(users[:, j].tobytes() + costs[j].tobytes(), []).append(j)
+    return tuple(tuple(c) for c in keys.values() if len(c) > 1)
+
+
+def _merge_ties(found: list[np.ndarray], ties) -> list[tuple[np.ndarray, tuple]]:
+    """[(shares, continuum)]: the equilibria ``found``, those that differ only by the split
+    within tied classes merged into one (its shares split evenly within each class)."""
+    if not ties:
+        return [(y, ()) for y in found]
+    out: list[tuple[np.ndarray, tuple]] = []
+    for y in found:
+        even = y.copy()
+        spread = []
+        for tie in ties:
+            total = float(y[list(tie)].sum())
+            even[list(tie)] = total / len(tie)
+            if total > 0:
+                spread.append(tie)
+        if not any(np.abs(even - z).max() < SAME for z, _ in out):
+            out.append((even, tuple(spread)))
+    return out
 
 
 def _support_solutions(opponents, support, users_dist, rng, tol):

@@ -101,3 +101,41 @@ def test_our_mixed_equilibria_have_zero_regret_in_gambits_payoffs(gbt, instance)
         best = max(float(profile.strategy_value(s)) for s in player.strategies)
         regret = best - float(profile.payoff(player))
         assert regret <= 1e-9 * scale, (player.label, regret)
+
+
+#: Two-player games for Gambit's enummixed (every extreme equilibrium of a bimatrix game: on
+#: these generic games, every equilibrium), with the engagement instances above: exposure under
+#: hardmax and top-1 softmax, where pure and mixed symmetric equilibria sit side by side.
+TWO_PLAYER = [i for i in INSTANCES if i[2] == 2] + [
+    ("uniform", 40, 2, 3, "hardmax", None, 5),
+    ("skewed", 40, 2, 4, "hardmax", None, 6),
+    ("uniform", 40, 2, 3, "linear", None, 8),
+]
+
+
+def _any_game(population, n_users, n, d, rule, temperature, seed):
+    users = rq.synthetic_users(population, n_users, d, seed=seed)
+    utility = "exposure" if rule == "hardmax" else "engagement"
+    return rq.EngagementGame(users, n, rule, temperature or 1.0, utility)
+
+
+@pytest.mark.parametrize("instance", TWO_PLAYER, ids=lambda i: "-".join(map(str, i)))
+def test_gambit_enummixed_finds_exactly_our_symmetric_equilibria(gbt, instance):
+    """Every equilibrium of the two-player game by Gambit's enummixed; the symmetric ones (both
+    players on the same mixture) are exactly those of mixed.symmetric_equilibria."""
+    game = _any_game(*instance)
+    solved = gbt.nash.enummixed_solve(analysis.to_gambit(game), rational=False)
+    theirs = []
+    for equilibrium in solved.equilibria:
+        a, b = (
+            np.array([float(equilibrium[s]) for s in player.strategies])
+            for player in equilibrium.game.players
+        )
+        if np.abs(a - b).max() < 1e-7:
+            theirs.append(a)
+    ours = [e.shares for e in analysis.symmetric_equilibria(game, certify=False)]
+    assert len(theirs) >= 1  # a symmetric game has a symmetric equilibrium (Nash 1951)
+    for y in theirs:
+        assert any(np.abs(y - z).max() < 1e-6 for z in ours), (y, ours)
+    for z in ours:
+        assert any(np.abs(y - z).max() < 1e-6 for y in theirs), (z, theirs)

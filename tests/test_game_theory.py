@@ -112,6 +112,30 @@ def test_tied_features_are_a_continuum_not_a_regular_equilibrium():
         assert not result.regular and result.index == 0 and not result.stable
 
 
+def test_a_continuum_of_tied_features_is_reported_once():
+    """Two identical features: support enumeration solves the tied pair's supports {0, 1},
+    {0, 2} and {0, 1, 2} separately, and every split of the pair's share is an equilibrium;
+    symmetric_equilibria reports the continuum once, as its even split, naming the pair."""
+    users = rq.synthetic_users("uniform", 200, 2, seed=4)
+    game = rq.EngagementGame(np.column_stack([users, users[:, 1]]), 8, "linear")
+    assert analysis.tied_features(game) == ((1, 2),)
+    found = analysis.symmetric_equilibria(game)
+    spread = [e for e in found if e.continuum]
+    assert len(spread) == 1 and spread[0].continuum == ((1, 2),)
+    assert spread[0].shares[1] == pytest.approx(spread[0].shares[2])
+    payoffs = evolution.SymmetricPayoffs(game)
+    for split in (0.0, 0.3, 1.0):  # every point of the continuum, the ends included
+        shares = spread[0].shares.copy()
+        shares[1:] = np.array([split, 1 - split]) * spread[0].shares[1:].sum()
+        assert payoffs.nash_conv(shares) <= 1e-9 * np.abs(payoffs.expected(shares)).max()
+    # no two results differ only by the split within the pair
+    pooled = {tuple(np.round([e.shares[0], e.shares[1:].sum()], 9)) for e in found}
+    assert len(pooled) == len(found)
+    # A game without ties has only isolated equilibria
+    assert all(not e.continuum for e in analysis.symmetric_equilibria(THREE))
+    assert analysis.tied_features(THREE) == ()
+
+
 # ---------------------------------------------------------------------- alpha-rank
 def test_alpha_rank_at_two_producers_is_openspiel_s():
     alpharank = pytest.importorskip("open_spiel.python.egt.alpharank")

@@ -8,19 +8,9 @@ checks over all parameter combinations it can afford.
 
 import functools
 import itertools
-import types
-import warnings
 
 import pytest
-from pettingzoo.test import (
-    api_test,
-    max_cycles_test,
-    parallel_api_test,
-    parallel_seed_test,
-    render_test,
-    seed_test,
-    state_test,
-)
+from checkers import seven_checkers
 
 import recsys_eq_env as rq
 
@@ -79,22 +69,4 @@ def test_the_grid_covers_every_pair_of_options():
 
 @pytest.mark.parametrize("config", GRID, ids=lambda c: "-".join(str(v) for v in c.values()))
 def test_all_seven_pettingzoo_checkers(config):
-    kwargs = _kwargs(config)
-    parallel = functools.partial(rq.parallel_env, max_cycles=25, **kwargs)
-    aec = functools.partial(rq.env, max_cycles=25, **kwargs)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # PettingZoo reports soft failures as warnings
-        warnings.filterwarnings("ignore", message=".*render.*")  # render_test's own notices
-        parallel_api_test(parallel(), num_cycles=30)
-        parallel_seed_test(parallel, num_cycles=30)
-        api_test(aec(), num_cycles=30)
-        seed_test(aec, num_cycles=30)
-        # max_cycles_test builds envs itself: hand it this configuration as a module
-        max_cycles_test(
-            types.SimpleNamespace(
-                parallel_env=functools.partial(rq.parallel_env, **kwargs),
-                env=functools.partial(rq.env, **kwargs),
-            )
-        )
-        render_test(lambda render_mode=None: aec(render_mode=render_mode))
-        state_test(aec(), parallel(), num_cycles=20)
+    seven_checkers(functools.partial(rq.parallel_env, **_kwargs(config)), num_cycles=30)

@@ -5,20 +5,10 @@ from)."""
 
 import functools
 import re
-import types
-import warnings
 
 import numpy as np
 import pytest
-from pettingzoo.test import (
-    api_test,
-    max_cycles_test,
-    parallel_api_test,
-    parallel_seed_test,
-    render_test,
-    seed_test,
-    state_test,
-)
+from checkers import seven_checkers
 
 import recsys_eq_env as rq
 from agents import BestResponseAgent, rollout
@@ -83,29 +73,7 @@ def test_make_routes_game_and_env_arguments():
 
 @pytest.mark.parametrize("name", list(SMALL))
 def test_every_scenario_passes_the_seven_pettingzoo_checkers(name):
-    kwargs = SMALL[name]
-    parallel = functools.partial(rq.make, name, max_cycles=20, **kwargs)
-
-    def aec(**extra):
-        from pettingzoo.utils.conversions import parallel_to_aec
-
-        return parallel_to_aec(rq.make(name, **{"max_cycles": 20, **kwargs, **extra}))
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        warnings.filterwarnings("ignore", message=".*render.*")
-        parallel_api_test(parallel(), num_cycles=20)
-        parallel_seed_test(parallel, num_cycles=20)
-        api_test(aec(), num_cycles=20)
-        seed_test(aec, num_cycles=20)
-        max_cycles_test(
-            types.SimpleNamespace(
-                parallel_env=functools.partial(rq.make, name, **kwargs),
-                env=lambda **extra: aec(**extra),
-            )
-        )
-        render_test(lambda render_mode=None: aec(render_mode=render_mode))
-        state_test(aec(), parallel(), num_cycles=10)
+    seven_checkers(functools.partial(rq.make, name, **SMALL[name]), num_cycles=20)
 
 
 @pytest.mark.parametrize("name", list(SMALL))
