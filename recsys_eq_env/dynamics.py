@@ -182,7 +182,7 @@ def _simplex_dynamics(game, words, assignment, max_iter, tol):
     profile = profile_from_assignment(assignment, game.dim)
     moves = []
     while True:
-        current = game._producer_utilities(profile)
+        current = game.producer_utilities(profile)
         scores = game.users @ profile.T
         responses: dict[bytes, continuous.SimplexResponse] = {}
         mover, response = -1, None

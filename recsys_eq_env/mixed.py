@@ -57,6 +57,9 @@ MAX_CERTIFICATE_ROWS = 1_000_000
 SAMPLED_WORK = 1e11
 #: Share vectors closer than this (max norm) are one equilibrium.
 SAME = 1e-7
+#: |f_a - f_b| below this times the utilities' size all along an edge: the two features tie
+#: on the whole edge (a degenerate game), which holds a segment of equilibria, not points.
+EDGE_TIE = 1e-12
 
 
 def _utilities(game: EngagementGame, counts: np.ndarray) -> np.ndarray:
@@ -97,10 +100,12 @@ class MixedEquilibrium:
     iterations: int = 0
     #: (dim,) bool: the features drawn with positive probability.
     support: np.ndarray | None = None
-    #: The classes of tied features (identical for every user, and in cost) this equilibrium
-    #: spreads over: every split of such a class's share among its features is an
-    #: equilibrium too, so it is one point of a continuum (the even split stands for it).
-    #: ``()`` for an isolated equilibrium (:func:`tied_features`).
+    #: ``()`` for an isolated equilibrium. Else it is one point of a continuum: the classes of
+    #: tied features (identical for every user, and in cost, :func:`tied_features`) it spreads
+    #: over, where every split of a class's share is an equilibrium too (the even split stands
+    #: for them); or ``((a, b),)`` for an end of a segment of equilibria on the edge between
+    #: features a and b, where the two earn the same all along the edge (a degenerate game;
+    #: both ends are reported).
     continuum: tuple = ()
 
     @property
@@ -513,6 +518,7 @@ def _symmetric_equilibria(game, opponents, tol=1e-10, certify=True, seed=0, prog
     bar.close()
     results = []
     for y, continuum in _merge_ties(found, tied_features(game)):
+        continuum = continuum or _edge_continuum(opponents, y)
         f, bound = opponents.expected(y)
         nash_conv = max(float(game.n_producers * (f.max() - y @ f)), 0.0)
         result = MixedEquilibrium(y, f, nash_conv, "exact", bound, 0, continuum=continuum)
@@ -581,6 +587,10 @@ def _support_solutions(opponents, support, users_dist, rng, tol):
 
 
 def _edge_solutions(opponents, support, dim):
+    """Equilibria with support ``{a, b}``: the sign changes of ``f_a - f_b`` along the edge or,
+    where ``f_a = f_b`` all along it (a polynomial that vanishes on the grid vanishes
+    everywhere: a degenerate game), the ends of every stretch where no other feature earns
+    more (a segment of equilibria; :func:`_edge_segment`)."""
     a, b = support
 
     def point(t):
@@ -593,10 +603,64 @@ def _edge_solutions(opponents, support, dim):
         return float(f[a] - f[b])
 
     grid = np.linspace(0.0, 1.0, 513)[1:-1]
-    values = np.array([difference(t) for t in grid])
+    expected = np.array([opponents.expected(point(t))[0] for t in grid])
+    values = expected[:, a] - expected[:, b]
+    top = max(float(np.abs(expected).max()), 1e-300)
+    if np.abs(values).max() <= EDGE_TIE * top:
+        return _edge_segment(opponents, support, dim, grid, expected, point)
     scale = max(float(np.abs(values).max()), 1e-300)
     out = [point(t) for t, v in zip(grid, values, strict=True) if abs(v) <= 1e-13 * scale]
     for i in np.flatnonzero(np.sign(values[:-1]) * np.sign(values[1:]) < 0):
         t = optimize.brentq(difference, grid[i], grid[i + 1], xtol=1e-15, rtol=1e-15)
         out.append(point(t))
     return out
+
+
+def _edge_segment(opponents, support, dim, grid, expected, point):
+    """The ends of the stretches of an edge where ``f_a = f_b`` and no other feature earns
+    more: ``g(t) = max_c f_c - f_a <= 0``, its ends found by Brent's method on the binding
+    feature (or the edge's own ends)."""
+    a, _ = support
+    others = [c for c in range(dim) if c not in support]
+    top = max(float(np.abs(expected).max()), 1e-300)
+    if not others:
+        return [point(grid[0]), point(grid[-1])]
+    gaps = expected[:, others].max(axis=1) - expected[:, a]
+    feasible = gaps <= 1e-12 * top
+    out = []
+    for i in range(len(grid)):
+        if not feasible[i]:
+            continue
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(grid) and not feasible[j]:  # an end between grid points i and j
+                c = others[int(np.argmax(expected[j, others]))]
+
+                def gap(t, c=c):
+                    f = opponents.expected(point(t))[0]
+                    return float(f[c] - f[a])
+
+                lo, hi = sorted((grid[i], grid[j]))
+                if gap(lo) * gap(hi) < 0:
+                    out.append(point(optimize.brentq(gap, lo, hi, xtol=1e-15, rtol=1e-15)))
+                else:
+                    out.append(point(grid[i]))
+        if i in (0, len(grid) - 1):  # feasible up to the edge's end: the vertex ends it
+            out.append(point(0.0 if grid[i] < 0.5 else 1.0))
+    return out
+
+
+def _edge_continuum(opponents, y) -> tuple:
+    """``((a, b),)`` if ``y`` (support ``{a, b}``) lies on an edge where ``f_a = f_b``
+    identically (a segment of equilibria), else ``()``."""
+    support = np.flatnonzero(y > 0)
+    if len(support) != 2:
+        return ()
+    a, b = (int(j) for j in support)
+    values, tops = [], []
+    for t in (0.25, 0.5, 0.75):
+        z = np.zeros_like(y)
+        z[a], z[b] = t, 1.0 - t
+        f = opponents.expected(z)[0]
+        values.append(abs(float(f[a] - f[b])))
+        tops.append(float(np.abs(f).max()))
+    return ((a, b),) if max(values) <= EDGE_TIE * max(max(tops), 1e-300) else ()

@@ -25,20 +25,7 @@ settings.register_profile(
 )
 settings.load_profile("ci" if os.environ.get("CI") else "default")
 
-#: The data every developer and CI run has beside the project (read-only).
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-def shared_file(*parts) -> Path:
-    """A file of ../shared/data; missing fails in CI and skips (with the reason) elsewhere."""
-    import pytest
-
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{path} is missing: CI must have ../shared/data beside the project")
-        pytest.skip(f"{path} is missing (../shared/data is not beside this checkout)")
-    return path
+from helpers import SHARED, shared_file  # noqa: E402 (fixtures below use them)
 
 
 def _movielens_loader(tmp_path_factory):

@@ -44,7 +44,7 @@ def _row(case, **numbers):
 
 
 def test_write_results_merges_by_case_and_regenerates_pages(tmp_path):
-    from benchmarks.__main__ import README_BEGIN, README_END, write_results
+    from benchmarks.results import README_BEGIN, README_END, write_results
 
     paths = dict(
         json_path=tmp_path / "r.json", markdown=tmp_path / "R.md", readme=tmp_path / "README.md"
@@ -69,7 +69,7 @@ def test_write_results_merges_by_case_and_regenerates_pages(tmp_path):
 
 def test_committed_results_are_what_the_pages_show():
     """benchmarks/RESULTS.md and the README's block are generated from results.json."""
-    from benchmarks.__main__ import (
+    from benchmarks.results import (
         README,
         README_BEGIN,
         README_END,

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_experiments import TINY
+from helpers import TINY
 
 from experiments import grid
 from experiments.cli import main

@@ -2,7 +2,7 @@
 
 import pandas as pd
 import pytest
-from test_experiments import TINY
+from helpers import TINY
 
 from experiments.config import expand, load_config
 from experiments.grid import run_grid

@@ -4,7 +4,6 @@ import gzip
 import hashlib
 import io
 import json
-import os
 import urllib.error
 import zipfile
 from pathlib import Path
@@ -12,23 +11,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import SHARED
+from helpers import shared_file as shared
 
 import recsys_eq_env as rq
 from recsys_eq_env import data as datasets
 from recsys_eq_env.data import fetch
 from recsys_eq_env.data import nmf as nmf_module
-
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-def shared(*parts) -> Path:
-    """A file of ../shared/data; missing fails in CI and skips (with the reason) elsewhere."""
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{path} is missing: CI must have ../shared/data beside the project")
-        pytest.skip(f"{path} is missing (../shared/data is not beside this checkout)")
-    return path
 
 
 @pytest.mark.slow

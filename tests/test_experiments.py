@@ -12,42 +12,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import TINY
 
 from experiments.cli import main
 from experiments.config import expand, load_config, serving_order
 from experiments.grid import run_grid
 from experiments.store import ResultStore
-
-TINY = """
-n_users: 400
-max_iter: 60
-base_seed: 7
-datasets: [synthetic-uniform, synthetic-skewed]
-dims: [3, 5]
-n_producers: [4, 9]
-embedding_seeds: [13, 17]
-exp1:
-  embedding_seeds: [17]
-  runs_per_cell: 3
-  serving:
-    - {rule: softmax, temperature: 1.0}
-    - {rule: linear}
-exp2:
-  runs_per_cell: 1
-  serving:
-    - {rule: softmax, temperature: 0.01}
-    - {rule: softmax, temperature: 1.0}
-    - {rule: softmax, temperature: 100.0}
-    - {rule: linear}
-certify:
-  datasets: [synthetic-uniform]
-  n_users: 300
-  dims: [3]
-  n_producers: [4]
-  embedding_seeds: [13]
-  starts: 4
-  utilities: [engagement, exposure]
-"""
 
 
 @pytest.fixture
@@ -316,7 +286,7 @@ certify:
 @pytest.mark.slow
 def test_real_dataset_through_the_cli(tmp_path, monkeypatch, capsys):
     """MovieLens from ../shared/data: one NMF embedding, cached, then the grid on it."""
-    from test_datasets import shared
+    from helpers import shared_file as shared
 
     data = shared("ml-100k", "u.data").parents[1]
     monkeypatch.setenv("RECSYS_EQ_CACHE", str(tmp_path / "cache"))

@@ -136,6 +136,24 @@ def test_a_continuum_of_tied_features_is_reported_once():
     assert analysis.tied_features(THREE) == ()
 
 
+def test_a_segment_of_equilibria_on_a_degenerate_edge_is_reported_by_its_ends():
+    """Exposure under hardmax, 2 producers, 40 users: features 1 and 2 earn the same all along
+    their edge (a degenerate game), and from share 2/3 on feature 1 to the vertex no other
+    feature earns more: a segment of equilibria. Its interior end is found exactly (Gambit's
+    enummixed agrees: tests/test_gambit.py), flagged, and every point between is one too."""
+    users = rq.synthetic_users("uniform", 40, 3, seed=5)
+    game = rq.EngagementGame(users, 2, "hardmax", 1.0, "exposure")
+    found = analysis.symmetric_equilibria(game, certify=False)
+    ends = [e for e in found if e.continuum == ((1, 2),)]
+    assert len(ends) == 1
+    np.testing.assert_allclose(ends[0].shares, [0, 2 / 3, 1 / 3], atol=1e-9)
+    assert any(np.allclose(e.shares, [0, 1, 0]) for e in found)  # the vertex, the other end
+    payoffs = evolution.SymmetricPayoffs(game)
+    for t in (0.7, 0.8, 0.95):
+        assert payoffs.nash_conv(np.array([0, t, 1 - t])) <= 1e-9
+    assert payoffs.nash_conv(np.array([0, 0.6, 0.4])) > 1e-6  # beyond the end: not one
+
+
 # ---------------------------------------------------------------------- alpha-rank
 def test_alpha_rank_at_two_producers_is_openspiel_s():
     alpharank = pytest.importorskip("open_spiel.python.egt.alpharank")

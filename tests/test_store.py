@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_experiments import TINY
+from helpers import TINY
 
 from experiments.cli import main
 from experiments.config import expand, load_config
