@@ -37,9 +37,9 @@ from .mixed import (
     EXACT_OPPONENTS,
     MixedEquilibrium,
     _Opponents,
-    _symmetric_equilibria,
     multinomial_weights,
 )
+from .supports import _symmetric_equilibria
 
 
 class SymmetricPayoffs:

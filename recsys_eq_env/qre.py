@@ -23,7 +23,8 @@ import numpy as np
 from . import _checks
 from .evolution import SymmetricPayoffs
 from .game import EngagementGame
-from .mixed import MixedEquilibrium, _symmetric_equilibria
+from .mixed import MixedEquilibrium
+from .supports import _symmetric_equilibria
 
 
 @dataclass(frozen=True)

@@ -39,12 +39,11 @@ from ..mixed import (
     EXACT_OPPONENTS,
     MixedEquilibrium,
     mixed_certificate,
-    symmetric_equilibria,
     symmetric_mixed_equilibrium,
-    tied_features,
 )
 from ..oracles import MAX_NORMAL_FORM, normal_form, openspiel_policy, to_gambit, to_openspiel
 from ..qre import QREPath, qre_path
+from ..supports import symmetric_equilibria, tied_features
 from ._common import CHUNK, MAX_WORK, _utilities  # noqa: F401 (the batched utilities, for tests)
 from .graph import ResponseGraph, response_graph
 from .pure import PureEquilibria, count_welfare, pure_equilibria
