@@ -51,7 +51,11 @@ def pages(site: Path) -> list[str]:
     found = sorted(
         p.relative_to(site).as_posix()
         for p in site.rglob("*.html")
-        if p.name not in SKIP and not p.relative_to(site).parts[0].startswith("_")
+        if p.name not in SKIP
+        and (
+            not p.relative_to(site).parts[0].startswith("_")
+            or p.relative_to(site).parts[0] == "_generated"  # pages generated from docstrings
+        )
     )
     return [p for p in FIRST if p in found] + [p for p in found if p not in FIRST]
 
