@@ -13,7 +13,6 @@ profiles, from the count vector).
 
 from __future__ import annotations
 
-import threading
 from typing import NamedTuple
 
 import numpy as np
@@ -21,9 +20,8 @@ import numpy as np
 from . import _checks, continuous, serving
 from . import utility_cache as utility_cache_module
 from .counts import CountOracle, best_move, strictly_improves
+from .game_state import CACHE_SIZE, GameState  # noqa: F401 (CACHE_SIZE: where it was)
 
-#: Tables and analyses kept per game (an env step and its agents look at the same counts).
-CACHE_SIZE = 16
 #: What an equilibrium check compares a producer's utility with: every basis vector, or the
 #: whole simplex (MODEL.md section 2).
 DEVIATIONS = ("basis", "simplex")
@@ -130,17 +128,8 @@ class EngagementGame:
         )
         if self.utility_cache == "table":  # refused up front where it cannot be built
             utility_cache_module.check_table(self.n_producers, self.dim)
-        self._oracle: CountOracle | None = None
-        self._cache: utility_cache_module.UtilityCache | None = None
-        self._setup_shared_state()
-
-    def _setup_shared_state(self):
-        # A game may be used from several threads at once (a thread pool, threaded Dask
-        # workers): scratch buffers are per thread, the result cache is shared under a lock.
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._results: dict[tuple, object] = {}
-        self._users_feature_major: np.ndarray | None = None
+        # Buffers, caches and the count-vector engine: one object, shared by threads
+        self._state = GameState(self)
 
     def __repr__(self) -> str:
         extra = f", k={self.k}" if self.k is not None else ""
@@ -154,16 +143,12 @@ class EngagementGame:
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        for name in ("_oracle", "_local", "_lock", "_results", "_users_feature_major", "_cache"):
-            # rebuilt on demand: keeps pickles small
-            state.pop(name)
+        state.pop("_state")  # rebuilt on demand: keeps pickles small
         return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        self._oracle = None
-        self._cache = None
-        self._setup_shared_state()
+        self._state = GameState(self)
 
     # ------------------------------------------------------------------ deviations
     @property
@@ -233,7 +218,7 @@ class EngagementGame:
             counts = np.bincount(assignment, minlength=self.dim)
             return self.count_utilities_of(counts)[assignment]
         if self.rule in ("softmax", "linear"):
-            users_t, *work = self._workspace()
+            users_t, *work = self._state.workspace()
             served = serving.smooth_producer_utilities(
                 users_t, S, self.rule, self.temperature, self.utility, work
             )
@@ -377,36 +362,6 @@ class EngagementGame:
         best = self._best_responses(S, deviations).value
         return not strictly_improves(best, current, tol).any()
 
-    def _workspace(self):
-        """Users feature-major and two (n_producers, n_users) buffers, reused by the
-        mixed-profile fast paths of this thread (they run once per env step)."""
-        work = getattr(self._local, "work", None)
-        if work is None:
-            work = self._local.work = (
-                self._users_t,
-                np.empty((self.n_producers, self.n_users)),
-                np.empty((self.n_producers, self.n_users)),
-            )
-        return work
-
-    def _deviation_work(self):
-        """This thread's buffers for the mixed-profile deviation table (one env step each)."""
-        work = getattr(self._local, "deviations", None)
-        if work is None:
-            work = self._local.deviations = serving.deviation_workspace(
-                self.n_producers, self.dim, self.n_users
-            )
-        return work
-
-    @property
-    def _users_t(self) -> np.ndarray:
-        """The users feature-major (dim, n_users), built on first use (read-only, shared)."""
-        if self._users_feature_major is None:
-            users_t = np.ascontiguousarray(self.users.T)
-            users_t.setflags(write=False)
-            self._users_feature_major = users_t  # a race builds two equal arrays: harmless
-        return self._users_feature_major
-
     def best_deviations(self, profile, deviations=None) -> np.ndarray:
         """(n_producers,) each producer's best utility by a deviation, the others fixed."""
         return self.best_responses(profile, deviations).value
@@ -436,15 +391,7 @@ class EngagementGame:
             or self.costs is not None
         ):
             return self._producer_utilities(profile)
-        work = getattr(self._local, "work32", None)
-        if work is None:
-            users_t = np.ascontiguousarray(self.users.T, np.float32)
-            shape = (self.n_producers, self.n_users)
-            work = self._local.work32 = (
-                users_t,
-                np.empty(shape, np.float32),
-                np.empty(shape, np.float32),
-            )
+        work = self._state.workspace32()
         return serving.smooth_producer_utilities(
             work[0], profile.astype(np.float32), self.rule, self.temperature, self.utility,
             work[1:],
@@ -454,7 +401,12 @@ class EngagementGame:
         """(utilities (n,), basis deviation table (n, dim)) of a validated profile, sharing one
         score matrix where the rule allows (an env step with regrets needs both)."""
         both = serving.utilities_and_deviations(
-            self._users_t, S, self.rule, self.temperature, self.utility, self._deviation_work()
+            self._state.users_t,
+            S,
+            self.rule,
+            self.temperature,
+            self.utility,
+            self._state.deviation_work(),
         )
         if both is not None:
             if self.costs is not None:
@@ -475,16 +427,7 @@ class EngagementGame:
     def cache(self) -> utility_cache_module.UtilityCache | None:
         """The count-vector utility cache (None with ``utility_cache="off"``), built on first
         use and shared by every env and thread on this game."""
-        if self.utility_cache == "off":
-            return None
-        if self._cache is None:
-            oracle = self.oracle  # takes the lock itself: outside ours
-            with self._lock:
-                if self._cache is None:
-                    self._cache = utility_cache_module.UtilityCache(
-                        oracle, self.n_producers, self.dim, self.utility_cache
-                    )
-        return self._cache
+        return self._state.cache
 
     def count_utilities_of(self, counts: np.ndarray) -> np.ndarray:
         """(dim,) ``U(c)`` of validated counts: from the cache, else the oracle."""
@@ -528,23 +471,11 @@ class EngagementGame:
     @property
     def oracle(self) -> CountOracle:
         """The count-vector engine (built on first use, O(n_users * dim))."""
-        if self._oracle is None:
-            with self._lock:
-                if self._oracle is None:
-                    self._oracle = CountOracle._trusted(
-                        self.users,
-                        self.rule,
-                        self.temperature,
-                        self.k,
-                        self.utility,
-                        self.precision,
-                        self.costs,
-                    )
-        return self._oracle
+        return self._state.oracle
 
     def _count_table(self, counts) -> np.ndarray:
         """:meth:`deviation_table` of validated counts."""
-        return self._cached(("table", counts.tobytes()), lambda: self._table(counts))
+        return self._state.cached(("table", counts.tobytes()), lambda: self._table(counts))
 
     def deviation_table(self, counts) -> np.ndarray:
         """(dim, dim): row ``a`` is :meth:`deviation_utilities` of a producer on feature ``a``.
@@ -560,7 +491,7 @@ class EngagementGame:
         if isinstance(counts, np.ndarray) and counts.dtype == np.int64 and counts.ndim == 1:
             # A hit means these exact bytes were validated when the entry was made.
             key = ("analysis", counts.tobytes(), float(tol), deviations)
-            hit = self._results.get(key)
+            hit = self._state.get(key)
             if hit is not None:
                 return hit
         counts = _checks.as_counts(counts, self.n_producers, self.dim)
@@ -569,7 +500,7 @@ class EngagementGame:
 
     def _analysis(self, counts, tol, deviations) -> CountAnalysis:
         """:meth:`analyse_counts` of validated arguments (cached)."""
-        return self._cached(
+        return self._state.cached(
             ("analysis", counts.tobytes(), float(tol), deviations),
             lambda: self._analyse(counts, tol, deviations),
         )
@@ -613,20 +544,6 @@ class EngagementGame:
         for array in (utilities, regrets, best, improving, responses, upper):
             array.setflags(write=False)
         return CountAnalysis(utilities, regrets, best, improving, responses, check, upper)
-
-    def _cached(self, key, compute):
-        """Small FIFO cache of results keyed by count vector (read-only arrays), shared by
-        threads: computed outside the lock, stored and evicted under it."""
-        value = self._results.get(key)
-        if value is None:
-            value = compute()
-            if isinstance(value, np.ndarray):
-                value.setflags(write=False)
-            with self._lock:
-                while len(self._results) >= CACHE_SIZE:
-                    del self._results[next(iter(self._results))]
-                self._results[key] = value
-        return value
 
     def count_utilities(self, counts) -> np.ndarray:
         """(dim,) utility of a producer on each feature; 0 where no producer sits."""
