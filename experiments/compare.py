@@ -32,10 +32,11 @@ import recsys_eq_env as rq
 from agents.evaluation import SUCCESS
 
 from . import stats
-from .config import RESULTS_VERSION, Reader, Serving, derive_seed, read_yaml
+from .config import RESULTS_VERSION, Serving, derive_seed
 from .learners import BUDGET_KEYS, LEARNERS, SIMULTANEOUS, Context, producer_steps
 from .populations import dataset_names
 from .populations import game as cell_game
+from .reader import Reader, read_yaml
 from .store import fingerprint, plan
 
 SORT = ["revision", "dim", "n_producers", "serving", "learner", "seed", "step"]
