@@ -38,9 +38,9 @@ from ..evolution import (
 from ..mixed import (
     EXACT_OPPONENTS,
     MixedEquilibrium,
-    mixed_certificate,
     symmetric_mixed_equilibrium,
 )
+from ..mixed_certificate import mixed_certificate
 from ..oracles import MAX_NORMAL_FORM, normal_form, openspiel_policy, to_gambit, to_openspiel
 from ..qre import QREPath, qre_path
 from ..supports import symmetric_equilibria, tied_features
