@@ -416,11 +416,15 @@ def train_seeds(keys, env, config: LearnerConfig):
 class JaxPolicy:
     """A trained policy behind stable-baselines3's ``predict`` (batched observations), for
     :func:`agents.evaluate` and :func:`agents.rollout`. For independent PPO, ``producer``
-    picks one producer's parameters (:func:`policies` gives the dict for all)."""
+    picks one producer's parameters (:func:`policies` gives the dict for all). ``seed`` fixes
+    the draws of ``predict(deterministic=False)``: the same seed gives the same actions."""
 
     batched = True
 
-    def __init__(self, params, config: LearnerConfig, layout, producer: int | None = None):
+    def __init__(
+        self, params, config: LearnerConfig, layout, producer: int | None = None, seed=None
+    ):
+        self._rng = np.random.default_rng(seed)
         actor = params["actor"]
         if producer is not None:
             actor = jax.tree_util.tree_map(lambda x: x[producer], actor)
@@ -440,15 +444,17 @@ class JaxPolicy:
         logits = self.logits(observation)
         if deterministic:
             actions = logits.argmax(-1)
-        else:  # Gumbel-max: a categorical draw
-            gumbel = -np.log(-np.log(np.random.default_rng().random(logits.shape)))
-            actions = (logits + gumbel).argmax(-1)
+        else:  # Gumbel-max: a categorical draw, from this policy's own Generator
+            actions = (logits + self._rng.gumbel(size=logits.shape)).argmax(-1)
         return (int(actions) if np.ndim(actions) == 0 else actions), state
 
 
-def policies(params, config: LearnerConfig, env: JaxEngagementEnv):
+def policies(params, config: LearnerConfig, env: JaxEngagementEnv, seed=None):
     """What :func:`agents.evaluate` takes: one shared :class:`JaxPolicy`, or a dict agent ->
-    policy for independent PPO."""
+    policy for independent PPO (each with its own stream spawned from ``seed``)."""
     if config.kind == "independent_ppo":
-        return {a: JaxPolicy(params, config, env.layout, i) for i, a in enumerate(env.agents)}
-    return JaxPolicy(params, config, env.layout)
+        seeds = np.random.SeedSequence(seed).spawn(len(env.agents))
+        return {
+            a: JaxPolicy(params, config, env.layout, i, seeds[i]) for i, a in enumerate(env.agents)
+        }
+    return JaxPolicy(params, config, env.layout, seed=seed)

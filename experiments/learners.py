@@ -187,7 +187,7 @@ def _jax(kind, observe_id=True):
                 done += per
             for i, seed in enumerate(ctx.seeds):  # every seed's policy, evaluated alike
                 params = jax.tree_util.tree_map(lambda x, i=i: x[i], runners.params)
-                policy = jl.policies(params, config, env)
+                policy = jl.policies(params, config, env, seed=seed)
                 profiles = ctx.evaluate(policy, seed, observe_id=observe_id)
                 # the seeds trained together: each is charged its share of the wall time
                 ctx.log(seed, jl.timesteps_of(config, n, done), profiles,

@@ -181,3 +181,29 @@ def test_float64_matches_numpy_to_1e_12():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0 and "ok" in result.stdout, result.stderr
+
+
+def test_a_jax_policy_draws_from_its_own_seeded_stream():
+    """predict(deterministic=False) draws from the policy's Generator: the same seed gives the
+    same actions, whatever else uses NumPy's global or fresh generators meanwhile."""
+    from agents.jax_learners import JaxPolicy, LearnerConfig
+    from recsys_eq_env.observations import ObservationLayout
+
+    layout = ObservationLayout(3, 4, "aggregate", False)
+    rng = np.random.default_rng(0)
+    params = {"actor": [(rng.normal(size=(layout.size, 8)), np.zeros(8)),
+                        (rng.normal(size=(8, 4)), np.zeros(4))]}  # fmt: skip
+    observations = rng.random((50, layout.size)).astype(np.float32)
+
+    def draws(seed):
+        policy = JaxPolicy(params, LearnerConfig(), layout, seed=seed)
+        return np.concatenate([policy.predict(observations, deterministic=False)[0]
+                               for _ in range(4)])  # fmt: skip
+
+    first = draws(7)
+    np.random.default_rng().random(10)  # unrelated draws in between change nothing
+    np.testing.assert_array_equal(first, draws(7))
+    assert not np.array_equal(first, draws(8))
+    greedy = JaxPolicy(params, LearnerConfig(), layout).predict(observations)[0]
+    np.testing.assert_array_equal(greedy, JaxPolicy(params, LearnerConfig(), layout).logits(
+        observations).argmax(-1))  # fmt: skip
