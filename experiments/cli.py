@@ -201,9 +201,10 @@ def main(argv=None) -> int:
         if jobs is not None and jobs < 1:  # every command that runs in parallel
             raise ValueError(f"--jobs must be >= 1, got {jobs}")
         return args.func(args)
-    except (ValueError, TypeError, OSError) as exc:
+    except (ValueError, OSError) as exc:
         # User errors (bad input, a path that cannot be read or written, a full disk, an
-        # unreachable scheduler): one line naming the path or flag, never a traceback.
+        # unreachable scheduler): one line naming the path or flag, never a traceback. A
+        # TypeError is a programming error: it keeps its traceback.
         message = str(exc) or type(exc).__name__
         if isinstance(exc, OSError) and (
             exc.errno == errno.ENOSPC or "No space left on device" in str(exc)

@@ -2,6 +2,7 @@
 traceback; the output folder is checked before any work; configs are read strictly."""
 
 import errno
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -208,3 +209,17 @@ def test_a_grid_with_one_embedding_seed_reproduces(tmp_path, capsys):
     assert code == 0, capsys.readouterr().err
     assert (out / "figures" / "fig1_iterations.png").exists()
     assert (out / "REPRODUCTION.md").exists()
+
+
+def test_a_programming_error_keeps_its_traceback(monkeypatch, tmp_path):
+    """Only user errors (ValueError, OSError) become one-line messages: a TypeError inside a
+    command is a bug and must surface as one, not as 'error: ...'."""
+    import experiments.cli_analysis as commands
+
+    def broken(*args, **kwargs):
+        raise TypeError("unsupported operand type(s) for +: 'int' and 'str'")
+
+    monkeypatch.setattr("experiments.scenarios.run_scenarios", broken)
+    assert commands.run_scenarios_cmd  # the command imports run_scenarios when it runs
+    with pytest.raises(TypeError, match=re.escape("unsupported operand")):
+        main(["scenarios", "--out", str(tmp_path), "--no-progress"])
