@@ -42,7 +42,8 @@ with homogeneous users the best correlated profit falls towards 0 as the grid re
 (competition dissipates the rent); with two genres, the claim holds where the worst
 correlated profit on the finer grid stays at least 0.05 per producer per user while the
 homogeneous best is at most 0.01, with most producers on single-genre items (thresholds
-ours, fixed before the final run).
+ours, chosen after exploratory runs of this scenario; the table shows every beta, so a reader
+can apply another).
 
 ## Version History
 

@@ -43,7 +43,8 @@ users, every pure equilibrium over topics for K = 1, 2, 3 and tau = 0.1, 1, with
 optimum over topic profiles; on 20 random populations per (K, tau) (200 Dirichlet(0.3)
 users, 2-4 topics, K+1 to 6 creators) the price of anarchy over pure equilibria, optimum / worst
 equilibrium under random-utility welfare. The paper's constant is not in our sources: the
-test is that the price stays below 2 (our threshold, fixed before measuring).
+test is that the price stays below 2 (our threshold, chosen after exploratory runs; the report
+gives the worst price per (K, tau), so a reader can apply another).
 
 ## Version History
 
