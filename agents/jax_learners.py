@@ -35,10 +35,11 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 
 from recsys_eq_env.jax import JaxEngagementEnv
+
+from .jax_policy import JaxPolicy, policies  # noqa: F401 (where they were)
 
 KINDS = ("shared_ppo", "independent_ppo", "counterfactual_pg")
 
@@ -410,51 +411,3 @@ def train_seeds(keys, env, config: LearnerConfig):
         env, config, init_seeds(keys, env, config), updates_of(config, env.n_producers)
     )
     return runners.params, metrics
-
-
-# ---------------------------------------------------------------------- acting
-class JaxPolicy:
-    """A trained policy behind stable-baselines3's ``predict`` (batched observations), for
-    :func:`agents.evaluate` and :func:`agents.rollout`. For independent PPO, ``producer``
-    picks one producer's parameters (:func:`policies` gives the dict for all). ``seed`` fixes
-    the draws of ``predict(deterministic=False)``: the same seed gives the same actions."""
-
-    batched = True
-
-    def __init__(
-        self, params, config: LearnerConfig, layout, producer: int | None = None, seed=None
-    ):
-        self._rng = np.random.default_rng(seed)
-        actor = params["actor"]
-        if producer is not None:
-            actor = jax.tree_util.tree_map(lambda x: x[producer], actor)
-        self._layers = [(np.asarray(w), np.asarray(b)) for w, b in actor]
-        self._scale = (
-            1.0 / np.maximum(layout.space().high, 1e-12) if _cpg(config) else np.float32(1.0)
-        )
-
-    def logits(self, observations) -> np.ndarray:
-        x = np.asarray(observations, dtype=np.float32) * self._scale
-        for w, b in self._layers[:-1]:
-            x = np.tanh(x @ w + b)
-        w, b = self._layers[-1]
-        return x @ w + b
-
-    def predict(self, observation, state=None, episode_start=None, deterministic=True):
-        logits = self.logits(observation)
-        if deterministic:
-            actions = logits.argmax(-1)
-        else:  # Gumbel-max: a categorical draw, from this policy's own Generator
-            actions = (logits + self._rng.gumbel(size=logits.shape)).argmax(-1)
-        return (int(actions) if np.ndim(actions) == 0 else actions), state
-
-
-def policies(params, config: LearnerConfig, env: JaxEngagementEnv, seed=None):
-    """What :func:`agents.evaluate` takes: one shared :class:`JaxPolicy`, or a dict agent ->
-    policy for independent PPO (each with its own stream spawned from ``seed``)."""
-    if config.kind == "independent_ppo":
-        seeds = np.random.SeedSequence(seed).spawn(len(env.agents))
-        return {
-            a: JaxPolicy(params, config, env.layout, i, seeds[i]) for i, a in enumerate(env.agents)
-        }
-    return JaxPolicy(params, config, env.layout, seed=seed)
