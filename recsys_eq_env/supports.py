@@ -69,18 +69,18 @@ def _symmetric_equilibria(game, opponents, tol=1e-10, certify=True, seed=0, prog
     top = max(float(np.abs(opponents.expected(np.full(dim, 1.0 / dim))[0]).max()), 1e-300)
     supports = [s for r in range(1, dim + 1) for s in itertools.combinations(range(dim), r)]
     bar = progress_bar(len(supports), progress, desc="symmetric equilibria", unit="support")
-    found: list[np.ndarray] = []
+    found: list[tuple[np.ndarray, tuple]] = []  # (shares, the tied edge it lies on, or ())
     for support in supports:
         bar.update()
-        for y in _support_solutions(opponents, list(support), users_dist, rng, tol):
+        points, edge = _support_solutions(opponents, list(support), users_dist, rng, tol)
+        for y in points:
             if _regret(opponents, y) <= 1e-9 * top and not any(
-                np.abs(y - z).max() < SAME for z in found
+                np.abs(y - z).max() < SAME for z, _ in found
             ):
-                found.append(y)
+                found.append((y, edge))
     bar.close()
     results = []
     for y, continuum in _merge_ties(found, tied_features(game)):
-        continuum = continuum or _edge_continuum(opponents, y)
         f, bound = opponents.expected(y)
         nash_conv = max(float(game.n_producers * (f.max() - y @ f)), 0.0)
         result = MixedEquilibrium(y, f, nash_conv, "exact", bound, 0, continuum=continuum)
@@ -101,13 +101,14 @@ def tied_features(game: EngagementGame) -> tuple[tuple[int, ...], ...]:
     return tuple(tuple(c) for c in keys.values() if len(c) > 1)
 
 
-def _merge_ties(found: list[np.ndarray], ties) -> list[tuple[np.ndarray, tuple]]:
-    """[(shares, continuum)]: the equilibria ``found``, those that differ only by the split
-    within tied classes merged into one (its shares split evenly within each class)."""
+def _merge_ties(found, ties) -> list[tuple[np.ndarray, tuple]]:
+    """[(shares, continuum)]: the equilibria ``found`` ((shares, tied edge) pairs), those that
+    differ only by the split within tied classes merged into one (its shares split evenly
+    within each class, its continuum the classes it spreads over, else its tied edge)."""
     if not ties:
-        return [(y, ()) for y in found]
+        return found
     out: list[tuple[np.ndarray, tuple]] = []
-    for y in found:
+    for y, edge in found:
         even = y.copy()
         spread = []
         for tie in ties:
@@ -116,20 +117,22 @@ def _merge_ties(found: list[np.ndarray], ties) -> list[tuple[np.ndarray, tuple]]
             if total > 0:
                 spread.append(tie)
         if not any(np.abs(even - z).max() < SAME for z, _ in out):
-            out.append((even, tuple(spread)))
+            out.append((even, tuple(spread) or edge))
     return out
 
 
 def _support_solutions(opponents, support, users_dist, rng, tol):
-    """Share vectors with positive shares exactly on ``support`` and equal expected utility
-    there. Two features: every sign change of ``f_a - f_b`` along the edge (a scan of 512
-    points, then Brent's method). More: the root finder from the support's centroid, the
-    users' distribution on it and ``4 |support|`` random points."""
+    """(share vectors with positive shares exactly on ``support`` and equal expected utility
+    there, ``((a, b),)`` if the support is an edge on which ``f_a = f_b`` identically else
+    ``()``). Two features: every sign change of ``f_a - f_b`` along the edge (a scan of 512
+    points, then Brent's method), or the ends of a tied edge's segments. More: the root
+    finder from the support's centroid, the users' distribution on it and ``4 |support|``
+    random points."""
     dim = users_dist.size
     if len(support) == 1:
         y = np.zeros(dim)
         y[support[0]] = 1.0
-        return [y]
+        return [y], ()
     if len(support) == 2:
         return _edge_solutions(opponents, support, dim)
     on = np.zeros(dim)
@@ -145,14 +148,15 @@ def _support_solutions(opponents, support, users_dist, rng, tol):
         if solved and (y[support] > 1e-12).all():
             y = np.where(on > 0, y, 0.0)
             out.append(y / y.sum())
-    return out
+    return out, ()
 
 
 def _edge_solutions(opponents, support, dim):
     """Equilibria with support ``{a, b}``: the sign changes of ``f_a - f_b`` along the edge or,
     where ``f_a = f_b`` all along it (a polynomial that vanishes on the grid vanishes
     everywhere: a degenerate game), the ends of every stretch where no other feature earns
-    more (a segment of equilibria; :func:`_edge_segment`)."""
+    more (a segment of equilibria; :func:`_edge_segment`). Returned with ``((a, b),)`` in the
+    second case, else ``()`` (as :func:`_support_solutions`)."""
     a, b = support
 
     def point(t):
@@ -169,13 +173,13 @@ def _edge_solutions(opponents, support, dim):
     values = expected[:, a] - expected[:, b]
     top = max(float(np.abs(expected).max()), 1e-300)
     if np.abs(values).max() <= EDGE_TIE * top:
-        return _edge_segment(opponents, support, dim, grid, expected, point)
+        return _edge_segment(opponents, support, dim, grid, expected, point), ((a, b),)
     scale = max(float(np.abs(values).max()), 1e-300)
     out = [point(t) for t, v in zip(grid, values, strict=True) if abs(v) <= 1e-13 * scale]
     for i in np.flatnonzero(np.sign(values[:-1]) * np.sign(values[1:]) < 0):
         t = optimize.brentq(difference, grid[i], grid[i + 1], xtol=1e-15, rtol=1e-15)
         out.append(point(t))
-    return out
+    return out, ()
 
 
 def _edge_segment(opponents, support, dim, grid, expected, point):
@@ -209,23 +213,6 @@ def _edge_segment(opponents, support, dim, grid, expected, point):
         if i in (0, len(grid) - 1):  # feasible up to the edge's end: the vertex ends it
             out.append(point(0.0 if grid[i] < 0.5 else 1.0))
     return out
-
-
-def _edge_continuum(opponents, y) -> tuple:
-    """``((a, b),)`` if ``y`` (support ``{a, b}``) lies on an edge where ``f_a = f_b``
-    identically (a segment of equilibria), else ``()``."""
-    support = np.flatnonzero(y > 0)
-    if len(support) != 2:
-        return ()
-    a, b = (int(j) for j in support)
-    values, tops = [], []
-    for t in (0.25, 0.5, 0.75):
-        z = np.zeros_like(y)
-        z[a], z[b] = t, 1.0 - t
-        f = opponents.expected(z)[0]
-        values.append(abs(float(f[a] - f[b])))
-        tops.append(float(np.abs(f).max()))
-    return ((a, b),) if max(values) <= EDGE_TIE * max(max(tops), 1e-300) else ()
 
 
 __all__ = ["symmetric_equilibria", "tied_features"]
