@@ -9,9 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _checks
-from .actions import (
-    ACTION_TYPES,
-)
+from .actions import ACTION_TYPES
 from .game import EngagementGame
 from .observations import ObservationLayout
 from .users import synthetic_users

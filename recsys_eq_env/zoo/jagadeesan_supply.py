@@ -119,7 +119,6 @@ def game(
         raise ValueError(f"users must be a non-negative (n_users, 2) array, got {users.shape}")
     items, _ = catalogue(levels)
     values_ = users @ items.T  # (n_users, items): what each user gets from each item
-    values_[:, 0] = 0.0
     costs = len(users) * np.linalg.norm(items, axis=1) ** beta
     # Every user values some item (the largest norms), so no row of the matrix is zero.
     return EngagementGame(values_, n_producers, rule="hardmax", utility="exposure",
