@@ -22,12 +22,19 @@ __all__ = ["run_scenarios", "scenarios_figure"]
 
 
 def run_scenarios(out, only=None, recompute: bool = False, progress: bool = True):
-    """(table, seconds per scenario run now) for the scenarios ``only`` (default: all)."""
+    """(table, seconds per scenario run now) for the scenarios ``only`` (default: all).
+
+    Several runs may write into one folder at once: each scenario's rows are merged into the
+    table on disk under the folder's lock (read, merge, replace atomically), so no run loses
+    another's rows.
+    """
+    from filelock import FileLock
     from tqdm.auto import tqdm
 
     ids = list(zoo.scenarios()) if only is None else [zoo.spec(name).id for name in only]
     path = Path(out) / "scenarios.parquet"
-    table = pd.read_parquet(path) if path.exists() else pd.DataFrame(columns=list(zoo.COLUMNS))
+    order = {s: i for i, s in enumerate(zoo.scenarios())}
+    table = _read(path)
     seconds = {}
     for name in tqdm(ids, desc="scenarios", unit="scenario", disable=not progress):
         if not recompute and (table["scenario"] == name).any():
@@ -35,12 +42,18 @@ def run_scenarios(out, only=None, recompute: bool = False, progress: bool = True
         start = time.perf_counter()
         rows = pd.DataFrame(zoo.spec(name).reproduce(), columns=list(zoo.COLUMNS))
         seconds[name] = time.perf_counter() - start
-        kept = table[table["scenario"] != name]
-        table = pd.concat([kept, rows], ignore_index=True) if len(kept) else rows
-        order = {s: i for i, s in enumerate(zoo.scenarios())}
-        table = table.sort_values("scenario", key=lambda s: s.map(order), kind="stable")
-        atomic_parquet(table.reset_index(drop=True), path)
-    return table.reset_index(drop=True), seconds
+        with FileLock(Path(out) / "scenarios.lock", timeout=600):
+            table = _read(path)  # what other runs wrote meanwhile
+            kept = table[table["scenario"] != name]
+            table = pd.concat([kept, rows], ignore_index=True) if len(kept) else rows
+            table = table.sort_values("scenario", key=lambda s: s.map(order), kind="stable")
+            table = table.reset_index(drop=True)
+            atomic_parquet(table, path)
+    return table, seconds
+
+
+def _read(path: Path) -> pd.DataFrame:
+    return pd.read_parquet(path) if path.exists() else pd.DataFrame(columns=list(zoo.COLUMNS))
 
 
 def _panel(ax, rows, metric, title, ylabel, reduce="mean"):
