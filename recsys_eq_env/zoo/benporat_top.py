@@ -63,7 +63,8 @@ CLAIM = (
 SOURCE = "the abstract (the requirements: fairness and stability)"
 MEASURE = (
     "200 random instances per (n, dim), n 2-4, dim 3-5, 8 users: TOP fails stability where "
-    "an instance has no pure Nash equilibrium"
+    "an instance has no pure Nash equilibrium over documents (basis vectors: the scenario's "
+    "action set, not mixtures of documents)"
 )
 ENV_DEFAULTS = {"action_type": "discrete"}
 SIZES = tuple((n, d) for n in (2, 3, 4) for d in (3, 4, 5))

@@ -67,7 +67,8 @@ SOURCE = "Section 1 (introduction)"
 MEASURE = (
     "simplex best-response dynamics, 300 synthetic uniform users, dim 4, n 4, 5 seeds per "
     "tau: at tau = 3 every run ends with all producers on the most popular feature, at "
-    "tau = 0.03 every run on more than one feature"
+    "tau = 0.03 every run on more than one feature; equilibria checked over the whole simplex "
+    "by search (certificate, not proof)"
 )
 ENV_DEFAULTS: dict = {}
 TEMPERATURES = (3.0, 1.0, 0.3, 0.1, 0.03)

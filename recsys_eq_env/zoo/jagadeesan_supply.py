@@ -71,7 +71,8 @@ MEASURE = (
     "n = 2, catalogue of 16 norms along genre A, genre B and balanced: the worst symmetric "
     "correlated equilibrium's profit (a lower bound for every Nash equilibrium) >= 0.05 per "
     "producer per user with two genres, for some beta, where homogeneous users' best is "
-    "<= 0.01 and most producers are on single-genre items"
+    "<= 0.01 and most producers are on single-genre items; equilibria over catalogue items "
+    "only (basis vectors: the scenario's action set, not mixtures of items)"
 )
 ENV_DEFAULTS = {"action_type": "discrete"}
 BETAS, LEVELS = (1.0, 2.0, 4.0, 8.0), (8, 16)

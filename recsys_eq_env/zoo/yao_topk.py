@@ -75,7 +75,8 @@ SOURCE = "Section 1 (introduction) and the abstract"
 MEASURE = (
     "sports/travel users: all creators on sports is a pure equilibrium for K = 1-3, tau = "
     "0.1, 1 while the welfare optimum covers both topics; 20 random populations per (K, tau): "
-    "price of anarchy over pure equilibria (random-utility welfare) below 2"
+    "price of anarchy over pure equilibria (random-utility welfare) below 2; equilibria over "
+    "topics only (basis vectors: the scenario's action set, not mixtures of topics)"
 )
 ENV_DEFAULTS = {"action_type": "discrete"}
 KS, TEMPERATURES = (1, 2, 3), (0.1, 1.0)
